@@ -1,0 +1,1 @@
+/* demo: no behaviour */
