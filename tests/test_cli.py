@@ -1,0 +1,60 @@
+"""The thin CLI: verbs present, global options before the verb, usage errors exit 2."""
+import json
+
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+
+def test_help_lists_every_verb():
+    res = CliRunner().invoke(main, ["--help"])
+    assert res.exit_code == 0
+    for verb in ("crawl", "sources", "ingest", "process", "run", "score", "weekly", "serve", "users",
+                 "train", "evaluate", "models", "export"):
+        assert verb in res.output
+
+
+def test_unknown_verb_and_missing_config_are_usage_errors(tmp_path):
+    assert CliRunner().invoke(main, ["frobnicate"]).exit_code == 2
+    res = CliRunner().invoke(main, ["--config", str(tmp_path / "none.toml"), "models", "list"])
+    assert res.exit_code == 2 and "none.toml" in res.output
+
+
+def test_bad_config_names_the_file(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("db = [unclosed", encoding="utf-8")
+    res = CliRunner().invoke(main, ["--config", str(cfg), "models", "list"])
+    assert res.exit_code == 2 and "bad.toml" in res.output
+
+
+def test_export_articles_round_trip(tmp_path):
+    from pipeline.store import Store
+    db = tmp_path / "s.db"
+    s = Store(f"sqlite:///{db}")
+    s.upsert_article({"uid": "http://127.0.0.1/a", "url": "http://127.0.0.1/a", "outlet": "Báo A",
+                      "title": "Anh A cứu người", "lead": "Sapo", "text": "Thân bài.",
+                      "published": "2026-11-18T08:00:00+07:00"})
+    s.upsert_article({"uid": "report:abc#row 3", "kind": "report", "title": "Đề nghị khen thưởng",
+                      "text": "Thành tích", "source_file": "ds.xlsx", "location": "Sheet1!row 3"})
+    s.close()
+    out = tmp_path / "a.jsonl"
+    res = CliRunner().invoke(main, ["--db", f"sqlite:///{db}", "export", "articles", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2
+    assert rows[0]["title"] == "Anh A cứu người" and rows[0]["story"] == rows[0]["id"]
+    assert rows[0]["published"] == "2026-11-18T08:00:00+07:00"
+    assert rows[1]["source_file"] == "ds.xlsx" and rows[1]["location"] == "Sheet1!row 3"
+    assert {"id", "url", "outlet", "title", "lead", "text", "published", "story"} <= set(rows[0])
+
+
+def test_run_lock_refuses_a_second_run(tmp_path):
+    import pytest
+    from pipeline.run import AlreadyRunning, run_lock
+    lock = tmp_path / "x.lock"
+    with run_lock(lock):
+        with pytest.raises(AlreadyRunning):
+            with run_lock(lock):
+                pass
+    with run_lock(lock):  # released after the first
+        pass
