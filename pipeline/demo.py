@@ -16,7 +16,8 @@ finds a full current week:
     ``Thứ ba, 01/12/2026, 06:25 (GMT+7)``
 
 The instant is clamped into the current ISO week (Vietnam time): never in the
-future, never before Monday 00:05 +07:00. When less of the week has passed
+future, never before Monday 00:05 +07:00 (in the first five minutes of a week
+"never in the future" wins: everything is dated now). When less of the week has passed
 than the demo spans (:data:`DEMO_SPAN_HOURS`), the hours are scaled down so
 that the articles keep their order and do not pile up on Monday 00:05.
 
@@ -284,3 +285,25 @@ def serve_demo(root: Path | None = None, host: str = "127.0.0.1", port: int = 0,
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pipeline.demo [--port N]``: serve the demo site until Ctrl-C (for a look in a browser)."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(prog="python -m pipeline.demo", description=main.__doc__)
+    ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    args = ap.parse_args(argv)
+    with serve_demo(port=args.port) as base:
+        print(f"demo outlets served at {base}/ (feeds in {base}/<outlet>/rss.xml); Ctrl-C stops", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
