@@ -8,7 +8,6 @@ import re
 import sys
 import tomllib
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import feedparser
 import httpx
