@@ -1,0 +1,127 @@
+"""Cross-validated field and deed classification on the seed labels.
+
+    nice python benchmarks/eval_fields.py [--folds 5] [--deed] [--C 4] [--rule]
+
+Items: seed labels with label 2 or 1 (they carry a field and a deed). Folds
+are StratifiedGroupKFold grouped by ``content_hash`` of title+lead+text, so a
+duplicate text never sits on both sides. Prints per-class P/R/F1, macro-F1
+and the confusion matrix.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.config import shared_corpora  # noqa: E402
+from pipeline.text import content_hash  # noqa: E402
+
+
+def load_seed(labels=(2, 1)) -> list[tuple[dict, dict]]:
+    """(label record, article) pairs for the seed labels with the given label values."""
+    corpora = shared_corpora()
+    with open(corpora / "labels" / "seed.jsonl", encoding="utf-8") as f:
+        seed = [json.loads(line) for line in f if line.strip()]
+    seed = [s for s in seed if s["label"] in labels]
+    want = {s["id"] for s in seed}
+    arts = {}
+    with gzip.open(corpora / "press.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            # cheap prefilter before json parsing
+            i = line.find('"id": "')
+            rec_id = line[i + 7:line.find('"', i + 7)] if i >= 0 else None
+            if rec_id is not None and rec_id not in want:
+                continue
+            rec = json.loads(line)
+            if rec["id"] in want:
+                arts[rec["id"]] = rec
+    return [(s, arts[s["id"]]) for s in seed if s["id"] in arts]
+
+
+def groups_of(articles) -> list[str]:
+    return [content_hash(a.get("title", ""), a.get("lead", ""), a.get("text", "")) for a in articles]
+
+
+def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0):
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(y)
+    pred = np.empty(len(y), dtype=object)
+    conf = np.zeros(len(y))
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for tr, te in cv.split(X, y, groups):
+        m = make().fit([X[i] for i in tr], y[tr])
+        p = m.predict_proba([X[i] for i in te])
+        pred[te] = m.classes_[p.argmax(1)]
+        conf[te] = p.max(1)
+    return pred, conf
+
+
+def report(y, pred, title=""):
+    from sklearn.metrics import classification_report, confusion_matrix, f1_score
+
+    labels = sorted(set(y))
+    print(f"== {title}")
+    print(classification_report(y, pred, labels=labels, digits=3, zero_division=0))
+    cm = confusion_matrix(y, pred, labels=labels)
+    short = [c[:6] for c in labels]
+    print("confusion (rows = true, cols = predicted):")
+    print(" " * 20 + " ".join(f"{s:>6}" for s in short))
+    for c, row in zip(labels, cm):
+        print(f"{c:>20}" + " ".join(f"{v:>6}" for v in row))
+    f1 = f1_score(y, pred, labels=labels, average="macro", zero_division=0)
+    print(f"macro-F1 {f1:.3f}   accuracy {np.mean(np.asarray(y) == np.asarray(pred)):.3f}   n={len(y)}")
+    return f1
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=1, help="repeat CV with different shuffles")
+    ap.add_argument("--deed", action="store_true", help="evaluate deeds instead of fields")
+    ap.add_argument("--C", type=float, default=None)
+    ap.add_argument("--lexicon-weight", type=float, default=None)
+    ap.add_argument("--prior-weight", type=float, default=None)
+    ap.add_argument("--labels", default="2,1", help="which seed labels to use, e.g. 2 or 2,1")
+    ap.add_argument("--rule", action="store_true", help="also score the lexicon rule alone")
+    a = ap.parse_args(argv)
+
+    from pipeline.fields import DeedClassifier, FieldClassifier, rule_code
+
+    t0 = time.time()
+    pairs = load_seed(tuple(int(v) for v in a.labels.split(",")))
+    X = [art for _, art in pairs]
+    key = "deed" if a.deed else "field"
+    y = [lab[key] for lab, _ in pairs]
+    groups = groups_of(X)
+    print(f"{len(X)} items, {len(set(groups))} distinct texts, loaded in {time.time() - t0:.1f}s")
+    cls = DeedClassifier if a.deed else FieldClassifier
+    params = {k: v for k, v in (("C", a.C), ("lexicon_weight", a.lexicon_weight),
+                                ("prior_weight", a.prior_weight)) if v is not None}
+    if a.rule:
+        report(y, [rule_code(x, key)[0] for x in X], f"{key}: lexicon rule alone (no training)")
+    f1s = []
+    for r in range(a.repeats):
+        t0 = time.time()
+        pred, conf = cross_val_predict_grouped(lambda: cls(**params), X, y, groups, a.folds, seed=r)
+        f1s.append(report(y, list(pred), f"{key}: {cls.__name__}({params}) {a.folds}-fold grouped CV, shuffle {r}"))
+        print(f"cv time {time.time() - t0:.1f}s")
+    if a.repeats > 1:
+        print(f"macro-F1 over {a.repeats} repeats: mean {np.mean(f1s):.3f}  min {np.min(f1s):.3f}  max {np.max(f1s):.3f}")
+    # speed of predict on one article at a time
+    m = cls(**params).fit(X, y)
+    t0 = time.time()
+    for x in X[:200]:
+        m.predict_proba([x])
+    print(f"predict_proba one at a time: {200 / (time.time() - t0):.0f} articles/s")
+
+
+if __name__ == "__main__":
+    main()
