@@ -1,0 +1,515 @@
+"""Crawl: discover article URLs from the catalogue's feeds and sitemaps, fetch, extract, store.
+
+``crawl(store, sources)`` is incremental and resumable:
+
+- a feed or sitemap is fetched with a conditional GET; its validators are
+  written to ``fetch_state`` only after every entry it listed was processed
+  (or failed for good), so an interrupted run re-reads it next time;
+- an entry already stored (its URL fetched before, or an article with that
+  uid) is not fetched again unless the feed dates it after the last fetch;
+- each page is committed as soon as it is extracted: raw bytes
+  (``put_raw``), the article (``upsert_article``, idempotent) and its
+  ``fetch_state`` row in one transaction.
+
+Failure is normal: every failed feed or page ends as an ``events`` row
+(stage ``crawl``, level ``error``, with a reason) and in the per-source
+report; the other sources complete.
+
+``check_sources(sources)`` answers ``nguoitot sources check``: which feeds
+answer and parse, with their entry count and newest date.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import datetime as dt
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .discover import clean_url, parse_feed, parse_sitemap
+from .fetch import Fetcher, FetchResult, fetch_state_of, record_state
+from .sources import Source
+
+STAGE = "crawl"
+
+
+@dataclass
+class SourceReport:
+    source: str
+    outlet: str = ""
+    kind: str = "rss"
+    url: str = ""
+    status: str = "ok"        # ok | unchanged | partial | failed | skipped
+    entries: int = 0          # URLs the feed/sitemap listed
+    new: int = 0              # articles stored for the first time
+    updated: int = 0          # stored articles whose text changed
+    unchanged: int = 0        # pages fetched again with the same text, or 304
+    known: int = 0            # entries already stored: not fetched
+    not_article: int = 0      # pages the extractor saw as list/home pages
+    deferred: int = 0         # beyond max_articles: left for the next run
+    failed: int = 0           # pages that failed (each has an events row)
+    reason: str = ""          # why the source failed, or a summary of page failures
+    errors: list[dict[str, str]] = field(default_factory=list)  # {url, reason}
+
+    def row(self) -> dict[str, Any]:
+        return {"source": self.source, "status": self.status, "entries": self.entries, "new": self.new,
+                "updated": self.updated, "unchanged": self.unchanged + self.known,
+                "failed": self.failed, "deferred": self.deferred, "reason": self.reason}
+
+
+@dataclass
+class CrawlReport:
+    sources: list[SourceReport] = field(default_factory=list)
+    run_id: int | None = None
+    elapsed: float = 0.0
+    pages: int = 0                                      # article pages fetched with a body
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: fetch, extract, store
+    fetch_stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def any_failed(self) -> bool:
+        return any(r.status in ("failed", "partial") or r.failed for r in self.sources)
+
+    @property
+    def failed(self) -> bool:
+        return self.any_failed
+
+    def totals(self) -> dict[str, int]:
+        keys = ("entries", "new", "updated", "unchanged", "known", "not_article", "deferred", "failed")
+        return {k: sum(getattr(r, k) for r in self.sources) for k in keys}
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [r.row() for r in self.sources]
+
+    def format_table(self) -> str:
+        cols = ["source", "status", "entries", "new", "updated", "unchanged", "failed", "deferred", "reason"]
+        rows = [{k: str(v) for k, v in r.items()} for r in self.rows()]
+        t = self.totals()
+        rows.append({"source": "TOTAL", "status": "", "entries": str(t["entries"]), "new": str(t["new"]),
+                     "updated": str(t["updated"]), "unchanged": str(t["unchanged"] + t["known"]),
+                     "failed": str(t["failed"]), "deferred": str(t["deferred"]),
+                     "reason": f"{self.elapsed:.1f}s"})
+        for r in rows:
+            if len(r["reason"]) > 70:
+                r["reason"] = r["reason"][:67] + "..."
+        width = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
+        lines = ["  ".join(c.ljust(width[c]) for c in cols), "  ".join("-" * width[c] for c in cols)]
+        lines += ["  ".join(r[c].ljust(width[c]) for c in cols) for r in rows]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "elapsed": self.elapsed, "pages": self.pages,
+                "timings": self.timings, "totals": self.totals(), "any_failed": self.any_failed,
+                "sources": [asdict(r) for r in self.sources]}
+
+
+# ----------------------------------------------------------------- helpers
+def _domain(host: str | None) -> str:
+    parts = (host or "").lower().split(".")
+    return ".".join(parts[-3:]) if len(parts) > 2 and parts[-2] in ("com", "org", "gov", "edu", "net") \
+        else ".".join(parts[-2:])
+
+
+def article_uid(canonical: str | None, url: str) -> str:
+    """The canonical URL when it is a plausible article URL of the same site, else ``url``."""
+    if canonical:
+        try:
+            c = urlsplit(canonical)
+            u = urlsplit(url)
+        except ValueError:
+            c = None
+        if c and c.scheme in ("http", "https") and len(c.path.strip("/")) > 0 \
+                and _domain(c.hostname) == _domain(u.hostname):
+            return clean_url(canonical)
+    return clean_url(url)
+
+
+def _parse_iso(s: str | None) -> dt.datetime | None:
+    if not s:
+        return None
+    try:
+        d = dt.datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+
+def newest(entries: list[dict[str, Any]]) -> str | None:
+    dated = [(d, e["published"]) for e in entries if (d := _parse_iso(e.get("published")))]
+    return max(dated)[1] if dated else None
+
+
+def _default_extract() -> Callable[..., dict[str, Any]]:
+    from .extract import extract
+    return extract
+
+
+def _transient(res: FetchResult) -> bool:
+    return res.status is None or res.status >= 500 or res.status == 429
+
+
+def _filter(entries: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
+    inc = [re.compile(p) for p in rules.get("include", [])]
+    exc = [re.compile(p) for p in rules.get("exclude", [])]
+    return [e for e in entries
+            if (not inc or any(p.search(e["url"]) for p in inc)) and not any(p.search(e["url"]) for p in exc)]
+
+
+class _Crawler:
+    def __init__(self, store: Any, fetcher: Fetcher, *, run_id: int | None, extract: Callable,
+                 pool: cf.Executor | None, bar: Any):
+        self.store = store
+        self.fetcher = fetcher
+        self.run_id = run_id
+        self.extract = extract
+        self.pool = pool
+        self.bar = bar
+        self.timings = {"fetch": 0.0, "extract": 0.0, "store": 0.0}
+        self.pages = 0
+
+    def error(self, rep: SourceReport, url: str, reason: str, level: str = "error") -> None:
+        self.store.log_event(STAGE, level, reason, source=rep.source, target=url, run_id=self.run_id)
+        if level == "error":
+            rep.errors.append({"url": url, "reason": reason})
+
+    def known(self, entry: dict[str, Any]) -> bool:
+        """Stored before and not dated after its last fetch."""
+        url = entry["url"]
+        st = fetch_state_of(self.store, url)
+        if st and st.get("raw_hash") and st.get("status") in (200, 304):
+            pub, fetched = _parse_iso(entry.get("published")), _parse_iso(st.get("fetched"))
+            return not (pub and fetched and pub > fetched)
+        return self.store.has_article(url)
+
+    async def fetch(self, url: str, src: Source, **kw: Any) -> FetchResult:
+        t = time.perf_counter()
+        headers = {"User-Agent": src.user_agent} if src.user_agent else None
+        res = await self.fetcher.fetch(url, min_interval=src.min_interval, headers=headers, **kw)
+        self.timings["fetch"] += time.perf_counter() - t
+        return res
+
+    # -- a source --------------------------------------------------------
+    async def source(self, src: Source) -> SourceReport:
+        rep = SourceReport(source=src.name, outlet=src.outlet, kind=src.kind, url=src.url or src.path or "")
+        if src.kind == "inbox":
+            rep.status, rep.reason = "skipped", "inbox: handled by ingest"
+            return rep
+        if not src.enabled:
+            rep.status, rep.reason = "skipped", "disabled"
+            return rep
+        try:
+            await self._source(src, rep)
+        except Exception as e:  # a bug or an unexpected input must not stop the other sources
+            rep.status, rep.reason = "failed", f"unexpected error: {type(e).__name__}: {e}"
+            self.error(rep, src.url or "", rep.reason)
+        return rep
+
+    async def _listing(self, src: Source, rep: SourceReport, url: str,
+                       conditional: bool = True) -> tuple[FetchResult, list[dict[str, Any]] | None]:
+        res = await self.fetch(url, src, conditional=conditional, record=False)
+        if res.error:
+            self.error(rep, url, f"{src.kind} fetch failed: {res.error}")
+            self.fetcher.record(res)
+            return res, None
+        if res.not_modified:
+            return res, None
+        parse = parse_sitemap if src.kind == "sitemap" else parse_feed
+        try:
+            entries = parse(res.body, res.final_url)
+        except ValueError as e:
+            res.error = f"{src.kind} unreadable: {e}"
+            self.error(rep, url, res.error)
+            self.fetcher.record(res)
+            return res, None
+        self.store.put_raw(res.body, media_type=res.media_type or None, origin=url)
+        return res, entries
+
+    async def _source(self, src: Source, rep: SourceReport) -> None:
+        assert src.url
+        res, entries = await self._listing(src, rep, src.url)
+        if res.error:
+            rep.status, rep.reason = "failed", res.error
+            return
+        if res.not_modified:
+            rep.status, rep.reason = "unchanged", "304 Not Modified"
+            self.fetcher.record(res)
+            return
+        assert entries is not None
+        listings = [res]
+        children = [e for e in entries if e.get("sitemap")]
+        if children:  # a sitemap index: follow its most recent child sitemaps
+            entries = [e for e in entries if not e.get("sitemap")]
+            for child in children[: int(src.rules.get("sitemap_children", 3))]:
+                cres, centries = await self._listing(src, rep, child["url"], conditional=False)
+                if centries is not None:
+                    entries += [e for e in centries if not e.get("sitemap")]
+                elif cres.error:
+                    rep.failed += 1
+        entries = _filter(entries, src.rules)
+        rep.entries = len(entries)
+        todo = []
+        for e in entries:
+            if self.known(e):
+                rep.known += 1
+            else:
+                todo.append(e)
+        if len(todo) > src.max_articles:
+            rep.deferred = len(todo) - src.max_articles
+            todo = todo[: src.max_articles]
+            self.store.log_event(STAGE, "warning", f"{rep.deferred} entries beyond max_articles="
+                                 f"{src.max_articles} left for the next run", source=src.name,
+                                 target=src.url, run_id=self.run_id)
+        self.bar.total = (self.bar.total or 0) + len(todo)
+        self.bar.refresh()
+        results = await asyncio.gather(*(self.page(src, rep, e) for e in todo))
+        transient = sum(1 for r in results if r is not None and _transient(r))
+        if rep.failed:
+            rep.status = "partial"
+            reasons: dict[str, int] = {}
+            for err in rep.errors:
+                key = err["reason"].split(":")[0].split(" (")[0]
+                reasons[key] = reasons.get(key, 0) + 1
+            rep.reason = "; ".join(f"{n}× {k}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        # Remember the feed's validators only when nothing is left to do from it.
+        if not rep.deferred and not transient:
+            for r in listings:
+                self.fetcher.record(r)
+
+    # -- a page ------------------------------------------------------------
+    async def page(self, src: Source, rep: SourceReport, entry: dict[str, Any]) -> FetchResult | None:
+        """Fetch, extract and store one entry; returns the failed result, or None."""
+        url = entry["url"]
+        try:
+            res = await self.fetch(url, src, record=False)
+            if res.error:
+                rep.failed += 1
+                self.error(rep, url, f"page fetch failed: {res.error}")
+                self.fetcher.record(res)
+                return res
+            if res.not_modified:
+                rep.unchanged += 1
+                self.fetcher.record(res)
+                return None
+            self.pages += 1
+            t = time.perf_counter()
+            try:
+                if self.pool is not None:
+                    loop = asyncio.get_running_loop()
+                    ex = await loop.run_in_executor(self.pool, self.extract, res.body, res.final_url, res.encoding)
+                else:
+                    ex = self.extract(res.body, res.final_url, res.encoding)
+            except Exception as e:
+                res.error = f"extraction failed: {type(e).__name__}: {e}"
+                rep.failed += 1
+                self.error(rep, url, res.error)
+                self.fetcher.record(res)
+                return res
+            finally:
+                self.timings["extract"] += time.perf_counter() - t
+            t = time.perf_counter()
+            try:
+                self.save(src, rep, entry, res, ex)
+            finally:
+                self.timings["store"] += time.perf_counter() - t
+            return None
+        finally:
+            self.bar.update(1)
+
+    def save(self, src: Source, rep: SourceReport, entry: dict[str, Any], res: FetchResult,
+             ex: dict[str, Any]) -> None:
+        """One transaction: raw bytes, the article (if it is one), the page's fetch_state."""
+        rec = self.record(src, entry, res, ex)
+        with self.store.begin() as c:
+            raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None,
+                                          origin=res.final_url, conn=c)
+            if rec is None:  # a list/home page: remembered as fetched, not an article
+                state = "not_article"
+            else:
+                rec["raw_hash"] = raw_hash
+                _id, state = self.store.upsert_article(rec, conn=c)
+            record_state(self.store, res, raw_hash=raw_hash, conn=c)
+        if state == "not_article":
+            rep.not_article += 1
+            why = "list or home page" if ex.get("kind") != "article" else "no title or body"
+            self.store.log_event(STAGE, "info", f"not stored as an article: {why}",
+                                 source=src.name, target=entry["url"], run_id=self.run_id)
+        elif state == "new":
+            rep.new += 1
+        elif state == "updated":
+            rep.updated += 1
+        else:
+            rep.unchanged += 1
+
+    @staticmethod
+    def record(src: Source, entry: dict[str, Any], res: FetchResult,
+               ex: dict[str, Any]) -> dict[str, Any] | None:
+        """The article record for ``store.upsert_article``, or None for a non-article page."""
+        title = ex.get("title") or entry.get("title") or ""
+        text = ex.get("text") or ""
+        if ex.get("kind") != "article" or not (title and text):
+            return None
+        return {
+            "uid": article_uid(ex.get("canonical_url"), res.final_url),
+            "kind": "press",
+            "url": clean_url(res.final_url),
+            "outlet": src.outlet or ex.get("outlet"),
+            "source": src.name,
+            "section": ex.get("section") or src.section or None,
+            "title": title,
+            "lead": ex.get("lead") or entry.get("summary") or "",
+            "text": text,
+            "author": ex.get("author") or None,
+            "published": ex.get("published") or entry.get("published"),
+            "extra": {"feed_url": entry["url"], "feed_published": entry.get("published"),
+                      "encoding": res.encoding, "area": src.area},
+        }
+
+
+class _NoBar:
+    total = 0
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _make_pool(workers: int | None) -> cf.Executor | None:
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    if workers <= 0:
+        return None
+    if workers == 1:
+        return cf.ThreadPoolExecutor(1)
+    import multiprocessing as mp
+    # fork: workers only run extract(); spawn/forkserver would re-import a script's __main__.
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
+    return cf.ProcessPoolExecutor(workers, mp_context=ctx)
+
+
+async def crawl_async(store: Any, sources: list[Source], *, run_id: int | None = None,
+                      progress: bool = True, politeness: bool = True, concurrency: int = 8,
+                      fetch_options: dict[str, Any] | None = None, extract: Callable | None = None,
+                      workers: int | None = None) -> CrawlReport:
+    """The async body of :func:`crawl` (await it from a running event loop)."""
+    t0 = time.monotonic()
+    extract = extract or _default_extract()
+    opts = dict(fetch_options or {})
+    opts.setdefault("concurrency", concurrency)
+    bar: Any = _NoBar()
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=0, unit="page", desc="crawl", file=sys.stderr, dynamic_ncols=True)
+    pool = _make_pool(workers)
+    try:
+        async with Fetcher(store, politeness=politeness, **opts) as fetcher:
+            crawler = _Crawler(store, fetcher, run_id=run_id, extract=extract, pool=pool, bar=bar)
+            reports = await asyncio.gather(*(crawler.source(s) for s in sources))
+            stats = dict(fetcher.stats)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    report = CrawlReport(sources=list(reports), run_id=run_id, elapsed=time.monotonic() - t0,
+                         pages=crawler.pages, timings=crawler.timings, fetch_stats=stats)
+    return report
+
+
+def _run_sync(coro_fn: Callable[[], Any]) -> Any:
+    """Run a coroutine to completion, also from inside a running loop (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro_fn())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro_fn())
+        except BaseException as e:  # re-raised in the caller's thread
+            box["error"] = e
+
+    th = threading.Thread(target=target, name="nguoitot-crawl")
+    th.start()
+    th.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def crawl(store: Any, sources: list[Source], *, run_id: int | None = None, progress: bool = True,
+          politeness: bool = True, concurrency: int = 8, fetch_options: dict[str, Any] | None = None,
+          extract: Callable | None = None, workers: int | None = None) -> CrawlReport:
+    """Crawl the enabled rss/sitemap ``sources`` into ``store``; returns a :class:`CrawlReport`.
+
+    ``politeness=False`` removes the per-host delays (local tests, benchmarks);
+    robots.txt is obeyed regardless. ``fetch_options`` go to :class:`Fetcher`
+    (timeouts, ``max_bytes``, ``retries``, ``backoff``...). ``workers``
+    extraction processes (default: up to 2; 0 = in the event loop's thread).
+    Disabled and inbox sources are listed as skipped.
+    """
+    return _run_sync(lambda: crawl_async(store, sources, run_id=run_id, progress=progress,
+                                         politeness=politeness, concurrency=concurrency,
+                                         fetch_options=fetch_options, extract=extract, workers=workers))
+
+
+# ------------------------------------------------------------ sources check
+async def check_sources_async(sources: list[Source], *, concurrency: int = 8, politeness: bool = True,
+                              fetch_options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    opts = dict(fetch_options or {})
+    opts.setdefault("concurrency", concurrency)
+    opts.setdefault("retries", 1)
+
+    async def one(f: Fetcher, s: Source) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": s.name, "outlet": s.outlet, "kind": s.kind, "url": s.url or s.path,
+                               "enabled": s.enabled, "verified": s.verified, "ok": False,
+                               "status": "failed", "http": None, "entries": 0, "newest": None,
+                               "reason": "", "elapsed": 0.0}
+        if s.kind == "inbox":
+            exists = bool(s.path) and os.path.isdir(os.path.expanduser(s.path))
+            out.update(ok=exists, status="ok" if exists else "failed",
+                       reason="" if exists else f"inbox folder not found: {s.path}")
+            return out
+        headers = {"User-Agent": s.user_agent} if s.user_agent else None
+        res = await f.fetch(s.url, conditional=False, record=False, min_interval=s.min_interval,
+                            headers=headers)
+        out["http"], out["elapsed"] = res.status, round(res.elapsed, 2)
+        if res.error:
+            out["reason"] = res.error
+            return out
+        try:
+            entries = (parse_sitemap if s.kind == "sitemap" else parse_feed)(res.body, res.final_url)
+        except ValueError as e:
+            out["reason"] = f"unreadable: {e}"
+            return out
+        out["entries"] = len(entries)
+        out["newest"] = newest(entries)
+        if entries:
+            out.update(ok=True, status="ok")
+            if res.redirects:
+                out["reason"] = f"moved to {res.final_url}"
+        else:
+            out.update(status="empty", reason="parsed but no entries")
+        return out
+
+    async with Fetcher(None, politeness=politeness, **opts) as f:
+        return list(await asyncio.gather(*(one(f, s) for s in sources)))
+
+
+def check_sources(sources: list[Source], *, concurrency: int = 8, politeness: bool = True,
+                  fetch_options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """For each source: does its feed/sitemap answer and parse? One dict each:
+    ``source, outlet, kind, url, enabled, verified, ok, status (ok|empty|failed), http,
+    entries, newest, reason, elapsed``. Writes nothing."""
+    return _run_sync(lambda: check_sources_async(sources, concurrency=concurrency, politeness=politeness,
+                                                 fetch_options=fetch_options))
