@@ -1,0 +1,66 @@
+"""Exemplar-name precision and recall against the seed labels' exemplars.
+
+    nice python benchmarks/eval_exemplars.py [--limit N] [--show K]
+
+Items: seed labels with label 2. A predicted name matches a gold exemplar
+when one normalised name (pipeline.nlp.normalize_name, case-folded) contains
+the other on syllable boundaries. Precision = matched predictions /
+predictions; recall = matched gold exemplars / gold exemplars (micro).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_fields import load_seed  # noqa: E402
+
+from pipeline.nlp import exemplars, same_name  # noqa: E402
+
+
+def score(pairs, predict, show=0):
+    n_pred = n_pred_ok = n_gold = n_gold_ok = 0
+    shown = 0
+    for lab, art in pairs:
+        gold = lab["exemplars"]
+        pred = [e["name"] for e in predict(art)]
+        ok_pred = [p for p in pred if any(same_name(p, g) for g in gold)]
+        ok_gold = [g for g in gold if any(same_name(p, g) for p in pred)]
+        n_pred += len(pred)
+        n_pred_ok += len(ok_pred)
+        n_gold += len(gold)
+        n_gold_ok += len(ok_gold)
+        if shown < show and (len(ok_pred) < len(pred) or len(ok_gold) < len(gold)):
+            shown += 1
+            print(f"- {lab['id']}: {art['title'][:90]}")
+            print(f"    gold: {gold}")
+            print(f"    pred: {pred}")
+    p = n_pred_ok / n_pred if n_pred else 0.0
+    r = n_gold_ok / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f, n_pred, n_gold
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--show", type=int, default=0, help="print K articles with errors")
+    a = ap.parse_args(argv)
+    pairs = load_seed((2,))
+    if a.limit:
+        pairs = pairs[:a.limit]
+    t0 = time.time()
+    p, r, f, n_pred, n_gold = score(
+        pairs, lambda art: exemplars(art.get("title", ""), art.get("text", ""), art.get("lead", "")), a.show)
+    dt = time.time() - t0
+    print(f"{len(pairs)} label-2 articles: {n_gold} gold exemplars, {n_pred} predicted")
+    print(f"exemplar names: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    print(f"speed: {len(pairs) / dt:.1f} articles/s ({dt:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,430 @@
+"""People, units and places in a story; the exemplars it is about.
+
+* :func:`exemplars` — who to commend: ``[{name, kind, role, unit, place}]``
+  from underthesea's NER (run only on the sentences that matter: title,
+  lead, the opening and sentences with deed vocabulary — it does ~50
+  sentences/s) plus patterns for honorifics, ranks, professions, units
+  ("Đội CSGT số 1", "Tổ dân phố số 5 phường Láng Hạ"), ages "(35 tuổi)" and
+  "ngụ/trú tại …";
+* :func:`normalize_name` — the name used to merge candidates: honorifics,
+  ranks, titles, ages and "ngụ …" stripped, diacritics kept;
+* :func:`entities` — all people, units and places of a text.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from .text import fold, normalize, sentences
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------
+
+HONORIFICS = ("anh", "chị", "ông", "bà", "em", "cháu", "cụ", "bé", "cô", "thầy", "bác", "chú",
+              "cậu", "bạn", "nữ sinh", "nam sinh", "đồng chí", "đ/c", "cô gái", "chàng trai",
+              "thanh niên", "cụ ông", "cụ bà", "ông bà", "vợ chồng", "gia đình", "mẹ", "bố", "cha")
+
+RANKS = ("đại tướng", "thượng tướng", "trung tướng", "thiếu tướng",
+         "đại tá", "thượng tá", "trung tá", "thiếu tá",
+         "đại úy", "thượng úy", "trung úy", "thiếu úy", "chuẩn úy",
+         "thượng sĩ", "trung sĩ", "hạ sĩ", "binh nhất", "binh nhì")
+
+PROFESSIONS = ("bác sĩ", "bs", "bs.", "bscki", "bsckii", "ths.bs", "ths", "ths.", "ts", "ts.",
+               "ts.bs", "pgs", "pgs.", "pgs.ts", "pgs.ts.", "gs", "gs.", "gs.ts", "gs.tskh", "tskh",
+               "kỹ sư", "ks", "điều dưỡng", "y tá", "y sĩ", "dược sĩ", "lương y",
+               "giáo viên", "thầy giáo", "cô giáo", "giảng viên", "hiệu trưởng", "học sinh",
+               "sinh viên", "chiến sĩ", "cán bộ", "nhà báo", "phóng viên", "nghệ sĩ", "nsnd",
+               "nsưt", "nghệ nhân", "ca sĩ", "nhạc sĩ", "họa sĩ", "vận động viên", "vđv", "cầu thủ",
+               "tài xế", "lái xe", "ngư dân", "nông dân", "công nhân", "thợ", "bảo vệ",
+               "nhân viên", "tình nguyện viên", "doanh nhân", "nhà khoa học", "nhà hảo tâm",
+               "dân quân", "trinh sát", "cảnh sát", "công an", "bộ đội", "thuyền trưởng",
+               "chủ tàu", "tổ trưởng", "đội trưởng", "trưởng công an", "phó trưởng công an",
+               "chủ tịch", "phó chủ tịch", "giám đốc", "phó giám đốc", "trưởng khoa",
+               "phó trưởng khoa", "trưởng phòng", "phó trưởng phòng", "bí thư", "phó bí thư",
+               "trưởng thôn", "trưởng ấp", "trưởng bản", "tổ trưởng tổ dân phố", "xe ôm")
+
+# Roles that mark a person as NOT the one who acted well.
+_NOT_ACTOR = ("nạn nhân", "bị hại", "tên", "đối tượng", "nghi phạm", "nghi can", "hung thủ",
+              "bị can", "bị cáo", "kẻ", "tử tù", "phạm nhân", "thủ phạm", "tên cướp", "người bị nạn",
+              "bệnh nhân", "sản phụ", "bệnh nhi", "người chết", "thi thể", "tử thi", "bé", "thi hài")
+
+# Heads of collective names (units, organisations, groups).
+UNIT_HEADS = (
+    "công an", "đội", "tổ", "đồn", "phòng", "bệnh viện", "bv", "trường", "công ty", "tổng công ty",
+    "tập đoàn", "hợp tác xã", "htx", "tổ dân phố", "trung tâm", "bộ chỉ huy", "ban chỉ huy",
+    "bộ đội biên phòng", "đồn biên phòng", "hội", "quỹ", "câu lạc bộ", "clb", "nhóm", "tàu",
+    "khoa", "viện", "báo", "lữ đoàn", "trung đoàn", "sư đoàn", "hải đội", "hải đoàn",
+    "cảnh sát", "chi cục", "cục", "ê-kíp", "ê kíp", "kíp", "ekip", "tiểu đoàn", "đại đội",
+    "ban", "đoàn", "chi đoàn", "thành đoàn", "tỉnh đoàn", "huyện đoàn", "xí nghiệp", "nhà máy",
+    "ngân hàng", "bộ tư lệnh", "vùng", "quân khu", "quân đoàn", "trạm", "ủy ban", "ubnd",
+    "mặt trận", "hạt kiểm lâm", "bếp ăn", "quán cơm", "mái ấm", "chùa", "giáo xứ", "làng", "thôn",
+    "ấp", "bản", "gia đình", "tập thể", "lực lượng",
+)
+# Words that may continue a unit name in lower case ("Đội Cảnh sát phòng cháy chữa cháy…").
+_UNIT_LOWER = set(
+    "số và cảnh sát giao thông đường bộ sắt thủy cơ động hình sự phòng cháy chữa cứu hộ nạn tìm kiếm "
+    "phối hợp hàng hải khu vực dân quân tự vệ biên y tế đa khoa nhi đồng trung ương nhân an ninh điều "
+    "tra tội phạm về ma túy trật xã hội bảo trinh đặc nhiệm ngoại nội sản hồi sức tích cực chống độc "
+    "cấp thường trực phố thị trấn huyện quận tỉnh thành tổ dân kiểm lâm công nghệ khoa học kỹ thuật "
+    "tình nguyện thiện từ đoàn viên thanh niên sinh học tiểu trung phổ thông cơ sở mầm non đại cao "
+    "đẳng nghề lao động điện lực nước môi trường tổng hợp chấn thương chỉnh hình tim mạch gây mê "
+    "phẫu thuật ung bướu truyền máu huyết học quân sự biển đảo hải quân không vùng của".split())
+_ADMIN_LOWER = {"phường", "xã", "quận", "huyện", "tỉnh", "thị", "trấn", "thành", "phố", "tp", "tp.",
+                "ấp", "thôn", "bản", "làng", "khu", "tổ", "xóm"}
+
+DEED_WORDS = re.compile(
+    r"(?<![^\W_])(cứu|cứu sống|cứu người|cứu nạn|cứu hộ|lao xuống|nhảy xuống|dũng cảm|nhặt được|"
+    r"trả lại|của rơi|hiến máu|hiến tạng|hiến đất|từ thiện|thiện nguyện|tình nguyện|quyên góp|"
+    r"ủng hộ|trao tặng|giúp đỡ|bắt giữ|bắt cướp|truy đuổi|khống chế|tố giác|sáng kiến|sáng chế|"
+    r"chế tạo|vượt khó|tận tụy|cống hiến|tuyên dương|khen thưởng|bằng khen|vinh danh|tặng|"
+    r"phẫu thuật|ca mổ|dập lửa|chữa cháy|kịp thời|đưa vào bờ|kéo lên|vớt)(?![^\W_])")
+
+_SPEECH = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|khẳng định|cho hay|phát biểu)(?![^\W_])")
+
+_AGE = re.compile(r"\(?\s*(?:SN\s*\d{4}|sinh năm\s*\d{4}|\d{1,3}\s*tuổi)\s*[,;)]?", re.I)
+_PLACE_INTRO = re.compile(
+    r"(?<![^\W_])(?:ngụ|trú|thường trú|tạm trú|quê|ở|sống)(?:\s+(?:tại|ở))?\s+"
+    r"((?:(?:số|tổ|thôn|xóm|ấp|bản|làng|khu|khu phố|tổ dân phố|phường|xã|thị trấn|quận|huyện|thị xã|"
+    r"thành phố|TP\.?|tỉnh)\b[^.;()]*?)|(?:[A-ZĐ][^\W\d_]*(?:\s+[A-ZĐ][^\W\d_]*)+[^.;()]*?))"
+    r"(?=\)|;|\.\s|\.$|\s+(?:đã|đang|là|khi|vì|nên|thì|cho|được|bị|và|với|lao|nhảy|cứu|phát hiện)\b|$)",
+)
+
+
+def _alts(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+_PREFIX_RE = re.compile(
+    r"^(?:(?:" + _alts(HONORIFICS + RANKS + PROFESSIONS) + r")\.?\s+)+", re.I)
+
+# An upper-case syllable (Vietnamese letters) or an acronym.
+_CAP = r"[A-ZĐÀ-ỸÁ-Ỹ][^\W\d_]*"
+_NAME_RE = re.compile(rf"{_CAP}(?:\s+{_CAP}){{0,4}}")
+
+
+@lru_cache(maxsize=4096)
+def normalize_name(name: str) -> str:
+    """The merging form of a name: no honorific, rank, title, age, place; diacritics kept.
+
+    >>> normalize_name("anh Nguyễn Văn A (35 tuổi, ngụ xã X)")
+    'Nguyễn Văn A'
+    """
+    s = normalize(name or "")
+    s = re.sub(r"\s*\([^)]*\)?", " ", s)  # parenthetical: age, unit, place
+    s = re.split(r",|;|\s[-–]\s|\s+(?:ngụ|trú|thường trú|tạm trú|quê|sinh năm|SN)\s", s, maxsplit=1)[0]
+    s = _AGE.sub(" ", s)
+    s = re.sub(r"\s+", " ", s).strip(" .,:;-–")
+    prev = None
+    while prev != s:
+        prev = s
+        m = _PREFIX_RE.match(s)
+        # Strip only when a capitalised name follows ("Anh" alone may be a name).
+        if m and m.end() < len(s) and s[m.end()].isupper():
+            s = s[m.end():]
+    return s.strip(" .,:;-–")
+
+
+def name_key(name: str) -> str:
+    """Case-folded :func:`normalize_name`, for comparing names."""
+    return fold(normalize_name(name))
+
+
+def same_name(a: str, b: str) -> bool:
+    """True when one normalised name contains the other on syllable boundaries."""
+    ka, kb = name_key(a), name_key(b)
+    if not ka or not kb:
+        return False
+    ka, kb = f" {ka} ", f" {kb} "
+    return ka in kb or kb in ka
+
+
+# ---------------------------------------------------------------------------
+# NER
+# ---------------------------------------------------------------------------
+
+def ner_spans(sentence: str) -> list[tuple[str, str]]:
+    """Merged BIO spans of underthesea's NER: [(text, 'PER'|'LOC'|'ORG'|'MISC')]."""
+    from underthesea import ner
+
+    try:
+        toks = ner(sentence)
+    except Exception:  # underthesea fails on a few odd strings; patterns still work
+        return []
+    spans: list[tuple[str, str]] = []
+    cur: list[str] = []
+    cur_tag = None
+    for tok in toks:
+        word, tag = tok[0], tok[-1]
+        if tag.startswith("B-") or (tag.startswith("I-") and cur_tag != tag[2:]):
+            if cur:
+                spans.append((" ".join(cur), cur_tag))
+            cur, cur_tag = [word], tag[2:]
+        elif tag.startswith("I-") and cur:
+            cur.append(word)
+        else:
+            if cur:
+                spans.append((" ".join(cur), cur_tag))
+            cur, cur_tag = [], None
+    if cur:
+        spans.append((" ".join(cur), cur_tag))
+    return [(re.sub(r"\s+([,.)])", r"\1", t), tag) for t, tag in spans]
+
+
+def _is_unit(span: str) -> bool:
+    f = fold(span)
+    return any(f == h or f.startswith(h + " ") for h in UNIT_HEADS)
+
+
+_UNIT_HEAD_RE = re.compile(r"(?<![^\W_])(" + _alts(UNIT_HEADS) + r")(?![^\W_])", re.I)
+_TOKEN_RE = re.compile(r"[^\W_]+(?:[.&/-][^\W_]+)*\.?|\d+", re.U)
+
+
+def unit_mentions(sentence: str) -> list[str]:
+    """Collective names by pattern: a unit head word then capitalised words, numbers,
+    acronyms or the lower-case words unit names use ("Đội CSGT số 1",
+    "Tổ dân phố số 5 phường Láng Hạ", "Bệnh viện Đa khoa tỉnh Nghệ An")."""
+    out = []
+    for m in _UNIT_HEAD_RE.finditer(sentence):
+        head = m.group(1)
+        # The head must start with a capital ("Đội", "Công an") unless it is an
+        # acronym-like unit ("tàu SAR 413", "tổ dân phố 5").
+        rest = sentence[m.end():]
+        toks = []
+        pos = 0
+        n_cap = 0
+        for t in _TOKEN_RE.finditer(rest):
+            gap = rest[pos:t.start()]
+            if gap.strip() not in ("", "-", "–") or "\n" in gap:
+                break
+            w = t.group(0)
+            lw = w.lower().rstrip(".")
+            if w[0].isupper() or w[0].isdigit():
+                n_cap += 1
+            elif lw in _UNIT_LOWER or lw in _ADMIN_LOWER:
+                pass
+            else:
+                break
+            toks.append(w)
+            pos = t.end()
+            if len(toks) >= 14:
+                break
+        # trailing lower-case words are not part of the name
+        while toks and not (toks[-1][0].isupper() or toks[-1][0].isdigit()):
+            toks.pop()
+        if not toks or n_cap == 0:
+            continue
+        if not head[0].isupper() and not any(t[0].isdigit() or t.isupper() for t in toks):
+            continue
+        name = (head + " " + " ".join(toks)).strip().rstrip(".,")
+        out.append(name)
+    # drop mentions contained in a longer one
+    out = [u for u in out if not any(u != v and u in v for v in out)]
+    return list(dict.fromkeys(out))
+
+
+_PERSON_PREFIX_RE = re.compile(
+    r"(?<![^\W_])((?:(?:" + _alts(HONORIFICS + RANKS + PROFESSIONS) + r")\.?\s+){1,3})(" + _CAP
+    + r"(?:\s+" + _CAP + r"){0,4})", re.I)
+
+
+def _looks_like_name(s: str) -> bool:
+    toks = s.split()
+    if not toks or len(toks) > 6:
+        return False
+    if not all(t[0].isupper() for t in toks):
+        return False
+    if fold(s) in _PLACE_WORDS or _is_unit(s):
+        return False
+    return True
+
+
+_PLACE_WORDS = {"hà nội", "tp", "tp.hcm", "sài gòn", "việt nam", "thủ đô", "ubnd", "công an"}
+
+
+def person_mentions(sentence: str) -> list[tuple[str, str]]:
+    """(name, prefix) for "anh Nguyễn Văn A", "Thượng úy B", "bác sĩ C" patterns."""
+    out = []
+    for m in _PERSON_PREFIX_RE.finditer(sentence):
+        prefix, name = m.group(1).strip(), m.group(2).strip()
+        # the regex is case-insensitive for the prefix only; the name must be capitalised
+        toks = name.split()
+        keep = []
+        for t in toks:
+            if t[0].isupper():
+                keep.append(t)
+            else:
+                break
+        name = " ".join(keep)
+        if name and _looks_like_name(name):
+            out.append((name, prefix))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Exemplars
+# ---------------------------------------------------------------------------
+
+def _key_sentences(title: str, text: str, lead: str = "", max_sentences: int = 14) -> list[tuple[int, str]]:
+    """(weight, sentence) for the sentences worth running NER on."""
+    out: list[tuple[int, str]] = []
+    if title:
+        out.append((3, normalize(title)[:400]))
+    for s in sentences(lead)[:4]:
+        out.append((2, s))
+    body = sentences(text)
+    for i, s in enumerate(body):
+        if len(out) >= max_sentences:
+            break
+        if i < 3 or DEED_WORDS.search(s.lower()):
+            out.append((1, s[:500]))
+    return out
+
+
+def _role_of(prefix: str) -> str:
+    p = fold(prefix)
+    for r in RANKS + PROFESSIONS:
+        if re.search(rf"(?<![^\W_]){re.escape(r)}(?![^\W_])", p):
+            return r
+    return ""
+
+
+def _place_after(sentence: str, start: int) -> str:
+    m = _PLACE_INTRO.search(sentence, start, min(len(sentence), start + 160))
+    return m.group(1).strip(" ,") if m else ""
+
+
+def _unit_after(sentence: str, name_end: int) -> str:
+    """A unit named right after a person: "B, Đội CSGT số 1, Công an TP…" or "(… Bệnh viện X)"."""
+    window = sentence[name_end:name_end + 160]
+    units = unit_mentions(window)
+    if not units:
+        return ""
+    first = units[0]
+    pos = window.find(first)
+    return first if pos <= 60 else ""
+
+
+def _unit_is_collective_actor(unit: str) -> bool:
+    f = fold(unit)
+    return not any(f.startswith(h) for h in ("ủy ban", "ubnd", "mặt trận", "làng", "thôn", "ấp", "bản",
+                                             "ban", "phòng giáo dục"))
+
+
+def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> list[dict]:
+    """The people and collectives the story is about, most central first.
+
+    Each item: ``{"name", "kind": "person"|"collective", "role", "unit",
+    "place"}`` (empty strings where the text says nothing). Victims,
+    suspects and patients are left out.
+    """
+    sents = _key_sentences(title or "", text or "", lead or "")
+    people: dict[str, dict] = {}
+    units: dict[str, dict] = {}
+
+    def add_person(name: str, weight: float, sentence: str, pos: int, prefix: str = ""):
+        key = name_key(name)
+        if not key or len(key) < 2:
+            return
+        before = fold(sentence[max(0, pos - 25):pos])
+        if any(re.search(rf"(?<![^\W_]){re.escape(w)}\s*$", before) for w in _NOT_ACTOR):
+            weight -= 4
+        # merge with an existing longer/shorter form of the same name
+        for k in list(people):
+            if f" {key} " in f" {k} " or f" {k} " in f" {key} ":
+                rec = people[k]
+                if len(key) > len(k):
+                    people[key] = rec
+                    del people[k]
+                    rec["name"] = normalize_name(name)
+                break
+        else:
+            rec = people.setdefault(key, {"name": normalize_name(name), "kind": "person", "role": "",
+                                          "unit": "", "place": "", "score": 0.0, "first": len(people)})
+        rec["score"] += weight
+        if DEED_WORDS.search(sentence.lower()):
+            rec["score"] += 0.5 * weight
+        if prefix and not rec["role"]:
+            rec["role"] = _role_of(prefix)
+        end = pos + len(name)
+        if not rec["unit"]:
+            rec["unit"] = _unit_after(sentence, end)
+        if not rec["place"]:
+            rec["place"] = _place_after(sentence, end)
+
+    for weight, s in sents:
+        found = set()
+        for name, prefix in person_mentions(s):
+            pos = s.find(name)
+            add_person(name, weight + 0.5, s, pos, prefix)
+            found.add(name_key(name))
+        for span, tag in ner_spans(s):
+            if tag == "PER" and _looks_like_name(span):
+                if name_key(span) in found:
+                    continue
+                pos = s.find(span)
+                # a lone given name with no prefix is weak evidence
+                w = weight if len(span.split()) >= 2 else weight * 0.5
+                add_person(span, w, s, pos)
+            elif tag in ("LOC", "ORG") and _is_unit(span) and span[0].isupper():
+                u = units.setdefault(fold(span), {"name": span, "kind": "collective", "role": "",
+                                                  "unit": "", "place": "", "score": 0.0,
+                                                  "first": 100 + len(units)})
+                u["score"] += weight * 0.5
+        for u in unit_mentions(s):
+            if not _unit_is_collective_actor(u):
+                continue
+            k = fold(u)
+            # merge with NER's shorter/longer version
+            for k2 in list(units):
+                if k2 in k or k in k2:
+                    if len(k) > len(k2):
+                        units[k] = units.pop(k2)
+                        units[k]["name"] = u
+                    k = k if k in units else k2
+                    break
+            rec = units.setdefault(k, {"name": u, "kind": "collective", "role": "", "unit": "",
+                                       "place": "", "score": 0.0, "first": 100 + len(units)})
+            rec["score"] += weight * (1.5 if DEED_WORDS.search(s.lower()) else 0.5)
+
+    # People who are only the unit of someone else are not separate collectives.
+    ranked = sorted(people.values(), key=lambda r: (-r["score"], r["first"]))
+    ranked = [r for r in ranked if r["score"] >= 2.5][:max_people]
+    person_units = {fold(r["unit"]) for r in ranked if r["unit"]}
+    coll = sorted((u for k, u in units.items() if k not in person_units),
+                  key=lambda r: (-r["score"], r["first"]))
+    coll = [u for u in coll if u["score"] >= 3.0][:3]
+    out = []
+    for r in ranked + coll:
+        out.append({"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"],
+                    "place": r["place"]})
+    return out
+
+
+def entities(text: str, max_sentences: int = 60) -> dict[str, list[str]]:
+    """People (normalised names), units and places of a text (NER + patterns)."""
+    people: list[str] = []
+    units: list[str] = []
+    places: list[str] = []
+    for s in sentences(text)[:max_sentences]:
+        for name, _ in person_mentions(s):
+            people.append(normalize_name(name))
+        for span, tag in ner_spans(s):
+            if tag == "PER" and _looks_like_name(span):
+                people.append(normalize_name(span))
+            elif tag in ("LOC", "ORG"):
+                (units if _is_unit(span) else places).append(span)
+        units.extend(unit_mentions(s))
+
+    def dedup(xs):
+        seen: dict[str, str] = {}
+        for x in xs:
+            k = fold(x)
+            if k and not any(k in s for s in seen):
+                for s in [s for s in seen if s in k]:
+                    del seen[s]
+                seen[k] = x
+        return list(seen.values())
+
+    return {"people": dedup(people), "units": dedup(units), "places": dedup(places)}
