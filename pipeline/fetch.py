@@ -112,12 +112,19 @@ def _codec(name: str | None) -> str | None:
 
 
 def _vi_score(text: str) -> float:
+    """How much ``text`` reads like Vietnamese: its letters minus letters no Vietnamese word has
+    (``ð``, ``Þ``, ``Ã``...), stray combining marks, replacement and C1 control characters."""
     import unicodedata
     t = unicodedata.normalize("NFC", text)
-    letters = sum(ch.isalpha() for ch in t) or 1
-    vi = sum(ch in _VI_CHARS for ch in t)
-    bad = t.count("\ufffd") + sum(0x80 <= ord(ch) < 0xA0 for ch in t) + t.count("Ã") + t.count("Æ")
-    return (vi - 5 * bad) / letters
+    good = bad = 0
+    for ch in t:
+        if ch in _VI_CHARS:
+            good += 1
+        elif ch == "\ufffd" or 0x80 <= ord(ch) < 0xA0 or unicodedata.combining(ch):
+            bad += 1
+        elif ord(ch) > 0x7F and ch.isalpha():
+            bad += 1
+    return (good - 5 * bad) / (len(t) or 1)
 
 
 def detect_encoding(body: bytes, content_type: str | None = None) -> str:
@@ -155,8 +162,8 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
     if utf8_ok:
         return "utf-8"
     # Undeclared or wrongly declared UTF-8: pick the legacy codec that reads most like Vietnamese.
-    best, best_score = "windows-1258", -1e9
-    for cand in ("windows-1258", "windows-1252", "utf-8"):
+    best, best_score = "cp1258", -1e9
+    for cand in ("cp1258", "cp1252", "utf-8"):
         score = _vi_score(sample.decode(cand, "replace"))
         if score > best_score:
             best, best_score = cand, score
@@ -218,6 +225,38 @@ class _Decoder:
         return out
 
 
+def crawl_delay(lines: list[str], agent: str) -> float | None:
+    """``Crawl-delay`` (seconds, decimals allowed) of the group for ``agent``, else of ``*``."""
+    groups: dict[str, float] = {}
+    current: list[str] = []
+    in_agents = False
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, value = (x.strip() for x in line.split(":", 1))
+        key = key.lower()
+        if key == "user-agent":
+            if not in_agents:
+                current = []
+            current.append(value.lower())
+            in_agents = True
+            continue
+        in_agents = False
+        if key == "crawl-delay":
+            try:
+                delay = float(value)
+            except ValueError:
+                continue
+            for a in current:
+                groups.setdefault(a, delay)
+    agent = agent.lower()
+    for name, delay in groups.items():
+        if name != "*" and name in agent:
+            return delay
+    return groups.get("*")
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
     if not value:
@@ -243,6 +282,7 @@ class _Host:
     next_at: float = 0.0
     robots: urllib.robotparser.RobotFileParser | None = None
     robots_error: str | None = None
+    crawl_delay: float | None = None
     robots_done: bool = False
     robots_lock: asyncio.Lock | None = None
 
@@ -323,12 +363,8 @@ class Fetcher:
             return 0.0
         base = self.min_interval if min_interval is None else min_interval
         h = self._host(url)
-        if h.robots is not None:
-            delay = h.robots.crawl_delay(ROBOTS_UA)
-            if delay is None:
-                delay = h.robots.crawl_delay("*")
-            if delay:
-                base = max(base, min(float(delay), self.max_crawl_delay))
+        if h.crawl_delay:
+            base = max(base, min(h.crawl_delay, self.max_crawl_delay))
         return base
 
     async def allowed(self, url: str) -> str | None:
@@ -353,8 +389,10 @@ class Fetcher:
         h.robots_done = True
         rp = urllib.robotparser.RobotFileParser(robots_url)
         if res.error is None and res.status == 200:
-            rp.parse(res.text().splitlines())
+            lines = res.text().splitlines()
+            rp.parse(lines)
             h.robots = rp
+            h.crawl_delay = crawl_delay(lines, ROBOTS_UA)
         elif res.status is not None and 400 <= res.status < 500:
             rp.allow_all = True
             h.robots = rp

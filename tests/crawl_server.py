@@ -10,12 +10,14 @@ Real data, links rewritten to this server (``https://host/...`` -> ``BASE/site/h
                                  article page replays that article with its canonical URL
                                  replaced by the requested one (a distinct article per URL)
 - ``/feeds/real/<file>``         the real 2017 VnExpress RSS feeds (links rewritten)
+- ``/feeds/site.xml``            an RSS feed of the real article pages at their rewritten URLs
 - ``/replay/<n>.html``           real article page ``n % 10`` under a distinct URL (benchmarks)
 - ``/replay/feed.xml?n=N&start=S`` an RSS feed of N ``/replay/`` URLs
 
 Generated from ``press.jsonl.gz`` (first ``press_limit`` articles with text; dates and URLs ours):
 
-- ``/press/<i>.html``            article page (title, sapo, body, published time, canonical)
+- ``/press/<i>.html``            article page (title, sapo, body, published time, canonical);
+                                 ``?nodate=1`` without any date, ``?v=X`` with a changed text
 - ``/press/feed.xml?n=&start=``  RSS 2.0 with ETag / Last-Modified (answers 304)
 - ``/press/atom.xml``, ``/press/rdf.xml``  the same entries as Atom and RSS 1.0 (RDF)
 - ``/press/sitemap.xml``, ``/press/sitemap-index.xml``, ``/press/sitemap.xml.gz``  news sitemaps
@@ -112,6 +114,22 @@ def article_html(rec: dict[str, Any], url: str, published: dt.datetime | None,
             f'<article><h1>{e(rec["title"])}</h1><p class="sapo"><strong>{e(rec.get("lead") or "")}</strong></p>'
             f'<div class="content">{body}</div><p class="author">Phóng viên</p></article>'
             f'<footer>© Báo thử nghiệm nguoitot</footer></body></html>')
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def to_cp1258(text: str) -> bytes:
+    """windows-1258 bytes as legacy Vietnamese sites wrote them: base letters (ư, ơ, â...)
+    precomposed, the five tone marks as combining characters."""
+    import unicodedata
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        d = unicodedata.normalize("NFD", ch)
+        tones = "".join(c for c in d if c in _TONES)
+        base = unicodedata.normalize("NFC", "".join(c for c in d if c not in _TONES))
+        out.append(base + tones)
+    return "".join(out).encode("windows-1258", "xmlcharrefreplace")
 
 
 def rss(items: list[dict[str, Any]], title: str, link: str) -> str:
@@ -311,6 +329,12 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
                 i = int(m.group(1))
                 if i >= len(s.press):
                     return self.send(404, b"not found")
+                if q.get("nodate"):  # a page that gives no date: the feed's date must be used
+                    page = article_html(s.press[i], f"{s.base}{path}?nodate=1", None)
+                    return self.send(200, page.encode("utf-8"))
+                if q.get("v"):  # a new version of the page: same URL, changed text
+                    rec = dict(s.press[i], text=s.press[i]["text"] + "\nCập nhật: " + q["v"])
+                    return self.send(200, article_html(rec, s.press_url(i), s.press_date(i)).encode())
                 return self.send(200, self.press_page(i))
             if path == "/press/feed.xml":
                 start, n = int(q.get("start", 0)), int(q.get("n", 50))
@@ -335,6 +359,10 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
                         f'<sitemap><loc>{s.base}/press/sitemap.xml?start=10&amp;n=10</loc><lastmod>2026-11-20</lastmod></sitemap>'
                         '</sitemapindex>').encode()
                 return self.send(200, body, "application/xml; charset=utf-8")
+            if path == "/feeds/site.xml":  # the real article pages, at their rewritten canonical URLs
+                items = [{"url": r["url"], "title": r["title"], "summary": "",
+                          "published": BASE_DATE} for r in s.index if r["kind"] == "article"]
+                return self.send(200, rss(items, "real pages", s.base).encode(), XML)
             if path.startswith("/feeds/real/"):
                 name = path.rsplit("/", 1)[1]
                 if name in s.real_feeds:
@@ -442,10 +470,7 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
             if path == "/fail/cp1258":
                 rec = s.press[7]
                 page = article_html(rec, s.base + path, s.press_date(7), charset="windows-1258")
-                import unicodedata
-                # windows-1258 spells most tone marks as combining characters: decompose first.
-                data = unicodedata.normalize("NFD", page).encode("windows-1258", "replace")
-                return self.send(200, data, "text/html")
+                return self.send(200, to_cp1258(page), "text/html")
             if path == "/fail/wrong-charset":
                 return self.send(200, self.press_page(8, s.base + path), "text/html; charset=iso-8859-1")
             if path in ("/fail/huge", "/fail/huge-declared"):
