@@ -17,8 +17,9 @@ Real data, links rewritten to this server (``https://host/...`` -> ``BASE/site/h
 Generated from ``press.jsonl.gz`` (first ``press_limit`` articles with text; dates and URLs ours):
 
 - ``/press/<i>.html``            article page (title, sapo, body, published time, canonical);
-                                 ``?nodate=1`` without any date, ``?v=X`` with a changed text
-- ``/press/feed.xml?n=&start=``  RSS 2.0 with ETag / Last-Modified (answers 304)
+                                 ``?nodate=1`` without any date
+- ``/press/feed.xml?n=&start=``  RSS 2.0 with ETag / Last-Modified (answers 304); ``&nodate=1``
+                                 links the pages without a date
 - ``/press/atom.xml``, ``/press/rdf.xml``  the same entries as Atom and RSS 1.0 (RDF)
 - ``/press/sitemap.xml``, ``/press/sitemap-index.xml``, ``/press/sitemap.xml.gz``  news sitemaps
 
@@ -332,13 +333,12 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
                 if q.get("nodate"):  # a page that gives no date: the feed's date must be used
                     page = article_html(s.press[i], f"{s.base}{path}?nodate=1", None)
                     return self.send(200, page.encode("utf-8"))
-                if q.get("v"):  # a new version of the page: same URL, changed text
-                    rec = dict(s.press[i], text=s.press[i]["text"] + "\nCập nhật: " + q["v"])
-                    return self.send(200, article_html(rec, s.press_url(i), s.press_date(i)).encode())
                 return self.send(200, self.press_page(i))
             if path == "/press/feed.xml":
                 start, n = int(q.get("start", 0)), int(q.get("n", 50))
                 items = s.press_items(start, n)
+                if q.get("nodate"):  # entries whose pages give no date
+                    items = [dict(it, url=it["url"] + "?nodate=1") for it in items]
                 body = rss(items, "Báo thử nghiệm - tin mới", s.base).encode()
                 return self.conditional(body, XML, items[0]["published"] if items else BASE_DATE)
             if path == "/press/atom.xml":
