@@ -79,15 +79,9 @@ def main(ctx: click.Context, db: str | None, config: str | None, verbose: int, q
 
 # -- collect ---------------------------------------------------------------
 def _print_crawl_report(report: Any) -> bool:
-    """Print the per-source table; True when something failed."""
-    rows = [r if isinstance(r, dict) else vars(r) for r in getattr(report, "rows", lambda: [])()] \
-        if callable(getattr(report, "rows", None)) else getattr(report, "sources", [])
-    if hasattr(report, "format_table"):
-        click.echo(report.format_table())
-    else:
-        echo_table([r if isinstance(r, dict) else vars(r) for r in rows],
-                   ["source", "new", "unchanged", "failed", "reason"])
-    return bool(getattr(report, "any_failed", False))
+    """Print the per-source table (new, unchanged, failed and why); True when something failed."""
+    click.echo(report.format_table())
+    return bool(report.any_failed)
 
 
 @main.command()
