@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import io
 import secrets
+import shutil
 import tempfile
 import threading
 import urllib.parse
@@ -22,6 +23,7 @@ try:
     from fastapi import FastAPI, Request
     from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
     from starlette.concurrency import run_in_threadpool
+    from starlette.background import BackgroundTask
     from starlette.middleware.sessions import SessionMiddleware
     from starlette.staticfiles import StaticFiles
 except ImportError as e:  # pragma: no cover - depends on the installation
@@ -70,6 +72,14 @@ def _secret(store: Store, config: Any) -> str:
     return s
 
 
+def _week(value: str) -> str:
+    try:
+        parse_week(value)
+    except ValueError as e:
+        raise Denied(400, str(e)) from e
+    return value
+
+
 def _safe_next(value: str | None, default: str) -> str:
     """Only same-site paths: '/queue?x' yes, '//evil', 'http://evil', '/\\evil' no."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value \
@@ -91,12 +101,11 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
     app.state.limiter = limiter or review.LoginLimiter()
     app.state.train = {"running": False, "last": None, "error": None}
     env = _env()
-    out_root = Path(getattr(config, "out_dir", None) or tempfile.gettempdir())
 
-    def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         user = getattr(request.state, "user", None)
         flashes = request.session.pop("flash", []) if "flash" in request.session else []
-        html = env.get_template(name).render(request=request, user=user, csrf=csrf_token(request),
+        html = env.get_template(template).render(request=request, user=user, csrf=csrf_token(request),
                                              flashes=flashes, path=request.url.path, **ctx)
         return HTMLResponse(html, status_code=status)
 
@@ -187,14 +196,14 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
         keys = (f"user:{name.lower()}", f"ip:{ip}")
         wait = lim.wait(*keys)
         if wait > 0:
-            resp = render(request, "login.html", status=429, next=nxt, name=name,
+            resp = render(request, "login.html", status=429, next=nxt, login_name=name,
                           error=f"Sai mật khẩu nhiều lần. Hãy thử lại sau {int(wait) + 1} giây.")
             resp.headers["Retry-After"] = str(int(wait) + 1)
             return resp
         u = await run_in_threadpool(review.authenticate, store, name, password)
         if u is None:
             lim.failed(*keys)
-            return render(request, "login.html", status=401, next=nxt, name=name,
+            return render(request, "login.html", status=401, next=nxt, login_name=name,
                           error="Sai tên đăng nhập hoặc mật khẩu.")
         lim.succeeded(*keys)
         request.session.clear()  # no fixation: a fresh session and CSRF token
@@ -227,7 +236,7 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
         u = user_of(request, "staff")
         week = week.strip() or _default_week()
         if week != "all":
-            parse_week(week)
+            _week(week)
         if order == "uncertain" and not review.has_role(u["role"], "analyst"):
             order = "score"
         if field and field not in FIELDS:
@@ -336,19 +345,19 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
     @app.get("/weekly", response_class=HTMLResponse)
     def weekly_page(request: Request, week: str = ""):
         user_of(request, "staff")
-        week = week.strip() or _default_week()
-        parse_week(week)
+        week = _week(week.strip() or _default_week())
         return render(request, "weekly.html", d=weekly_data(store, week), weeks=review.weeks(store))
 
     @app.get("/weekly/{week}.{ext}")
     def weekly_file(request: Request, week: str, ext: str):
         user_of(request, "staff")
-        parse_week(week)
+        _week(week)
         if ext not in ("html", "xlsx", "csv"):
             raise Denied(404, "Không có định dạng này.")
-        tmp = tempfile.mkdtemp(prefix="weekly-", dir=None)
+        tmp = tempfile.mkdtemp(prefix="weekly-")
         paths = render_weekly(store, week, Path(tmp))
         return FileResponse(paths[ext], filename=paths[ext].name,
+                            background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
                             media_type={"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
                                         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[ext],
                             headers={"Content-Disposition": f'attachment; filename="{paths[ext].name}"'})
@@ -375,15 +384,18 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
                     except ValueError:
                         continue
         tmp = Path(tempfile.mkdtemp(prefix="nominations-"))
-        result = await run_in_threadpool(nom.export_nominations, store, tmp, forms=chosen, user=u["name"])
-        if not result.get("files"):
-            flash(request, "Không có ứng viên nào để xuất.", "warn")
-            return RedirectResponse("/nominations", status_code=303)
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for p in result["files"]:
-                p = Path(p)
-                z.write(p, p.relative_to(tmp).as_posix())
+        try:
+            result = await run_in_threadpool(nom.export_nominations, store, tmp, forms=chosen, user=u["name"])
+            if not result.get("files"):
+                flash(request, "Không có ứng viên nào để xuất.", "warn")
+                return RedirectResponse("/nominations", status_code=303)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                for p in result["files"]:
+                    p = Path(p)
+                    z.write(p, p.relative_to(tmp).as_posix())
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return Response(buf.getvalue(), media_type="application/zip",
                         headers={"Content-Disposition": 'attachment; filename="de-nghi-khen-thuong.zip"'})
 
