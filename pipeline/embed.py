@@ -106,7 +106,8 @@ class StaticEmbedder:
     """Mean of per-token vectors over folded syllables and the syllable bigrams in its
     vocabulary, like sentence-transformers' StaticEmbedding, but loaded with numpy alone.
 
-    The model directory holds ``static.npz`` (``vectors`` float16 [V, d], ``vocab`` str [V])
+    The model directory holds ``static.npz`` (``vectors_q`` int8 [V, d] and ``scale`` [V, 1], or
+    ``vectors`` float [V, d]; ``vocab`` str [V])
     and ``card.json`` (how it was trained and measured)."""
 
     def __init__(self, path: str | os.PathLike = STATIC_MODEL_DIR):
@@ -115,7 +116,10 @@ class StaticEmbedder:
         if not f.is_file():
             raise FileNotFoundError(f"no static embedding model at {f}")
         z = np.load(f, allow_pickle=False)
-        self._vectors = z["vectors"].astype(np.float32)
+        if "vectors_q" in z:  # int8 with a per-row scale (how the shipped model is stored)
+            self._vectors = z["vectors_q"].astype(np.float32) * z["scale"].astype(np.float32)
+        else:
+            self._vectors = z["vectors"].astype(np.float32)
         self._index = {t: i for i, t in enumerate(z["vocab"].tolist())}
         self.dim = int(self._vectors.shape[1])
         card = {}
