@@ -234,7 +234,9 @@ def _run(cmd: list[str], path: str | os.PathLike, what: str, stdin: bytes | None
 
 
 _STAMP = re.compile(r"^\s*(Ký bởi|Email|Cơ quan|Thời gian ký|Giờ ký|Người ký|Ngày ký)\s*:", re.I | re.M)
-_WATERMARK = re.compile(r"Evaluation Only\. Created\s*with Aspose\.Pdf\. Copyright 2002-2011 Aspose Pty Ltd\.", re.S)
+# The watermark of an unlicensed PDF converter, whole or scattered over lines by the stamp beside it.
+_WATERMARK = re.compile(r"Evaluation Only\.\s*(?:Created\s*)?|(?:with\s*)?Aspose\.Pdf\.\s*|"
+                        r"Copyright 2002-2011 Aspose Pty Ltd\.\s*|(?<=Cơ quan:)with\b|^Created$", re.M)
 
 
 def _letters_outside_stamps(page: str) -> int:
@@ -274,9 +276,12 @@ def _read_pdf(data: bytes, path: str, pages: Sequence[int] | None, ocr: str) -> 
     out, ocr_pages = [], []
     for p, t in zip(wanted, texts):
         t = _WATERMARK.sub("", t)
-        if ocr == "always" or (ocr == "auto" and _letters_outside_stamps(t) < MIN_TEXT_LETTERS):
+        scanned = _letters_outside_stamps(t) < MIN_TEXT_LETTERS
+        if ocr == "always" or (ocr == "auto" and scanned):
             t = ocr_pdf_page(data, p, path)
             ocr_pages.append(p)
+        elif scanned:
+            meta.setdefault("unread_pages", []).append(p)
         out.append(t)
     meta["pages_read"] = wanted
     meta["ocr_pages"] = ocr_pages
@@ -681,12 +686,13 @@ def _kind_of_line(line: str) -> str | None:
 
 def _doc_kind(text: str) -> tuple[str | None, str | None]:
     for line in text.split("\n")[:40]:
-        if len(line) < 120 and line.strip() and line.strip()[:1].isupper():
+        line = re.sub(r"^[\W\d_]+", "", line).strip()  # OCR specks before a heading (": BIÊN BẢN")
+        if len(line) < 120 and line[:1].isupper():
             k = _kind_of_line(line)
-            if k and (line.strip().isupper() or len(line.strip()) <= len(k) + 2 or k in ("DANH SÁCH", "BẢNG TỔNG HỢP")):
-                return k, line.strip()
+            if k and (line.isupper() or len(line) <= len(k) + 2 or k in ("DANH SÁCH", "BẢNG TỔNG HỢP")):
+                return k, line
     return None, None
-_NUMBER_RE = re.compile(r"\b(?:Số|Luật số|Số hiệu)\s*[:.]?\s*([0-9A-Za-zĐđÔô]{0,8}\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\wĐđ]*(?:\s*-\s*[A-ZĐ][\wĐđ]*)*)")
+_NUMBER_RE = re.compile(r"\b(?:Số|Luật số|Số hiệu)\s*[:.]?\s*([\w⁄]{0,8}\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\wĐđ]*(?:\s*-\s*[A-ZĐ][\wĐđ]*)*)")
 _DATE_RE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
 _PLACE_DATE_RE = re.compile(r"([A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:[ \t]+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){0,3})[ \t]*,[ \t]*ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})")
 _MOTTO = re.compile(r"C[ỘO]NG\s*H(?:OÀ|ÒA|OA)\s*XÃ\s*HỘI\s*CHỦ\s*NGHĨA\s*VIỆT\s*NAM|Độc\s*lập\s*-\s*Tự\s*do\s*-\s*Hạnh\s*phúc|[-–_]{3,}",
@@ -709,6 +715,8 @@ def _describe(doc: Document) -> None:
     kind, heading = _doc_kind(t)
     doc.meta["kind"], doc.meta["heading"] = kind, heading
     m = _NUMBER_RE.search(head)
+    if not m:  # "Số: 2566" (a number without the office code)
+        m = re.search(r"^\W*Số\s*:\s*(\d{1,6})\b", head, re.M)
     doc.number = re.sub(r"\s+", "", m.group(1)) if m else None
     date = place = None
     m = _PLACE_DATE_RE.search(head)
@@ -836,16 +844,19 @@ def _catalog(tables: list[Table], skip: set[int]) -> dict[str, str]:
 
 
 _GUIDE_SHEET = re.compile(r"^(huong dan|guide|danh muc|danhmuc|htkt|pldt|lvhd|phan loai)", re.I)
-_GROUP = re.compile(r"^\s*(?:[IVX]+|[A-D]|H|\d{1,2})?\s*[.)|:/-]?\s*(tập thể|cá nhân|hộ gia đình|cánhân|tậpthể)\b\s*(.{0,30})$",
-                    re.I)
+# "I. Tập thể", "II | Cá nhân", and OCR's "IH. Cá nhân", "I. Tập thế": matched without diacritics.
+_GROUP = re.compile(r"^(?:[ivxlh1]{1,4}|[a-d]|\d{1,2})?\s*[.)|:/-]?\s*(tap ?the|ca ?nhan|ho gia dinh)\b(.{0,30})$")
 
 
 def _group_kind(s: str) -> str | None:
-    m = _GROUP.match(s)
-    if not m or re.search(r"\d", m.group(2) or ""):
+    m = _GROUP.match(_fold(s))
+    if not m:
         return None
-    w = _fold(m.group(1)).replace(" ", "")
-    return {"taphe": "collective", "tapthe": "collective", "canhan": "person", "hogiadinh": "household"}.get(w)
+    rest = s[len(s) - len(m.group(2)):] if m.group(2) else ""
+    if re.search(r"[\dA-ZĐÀ-Ỹ]", rest.replace("[", "").split("[")[0]) and not rest.strip().startswith("["):
+        return None  # "Tập thể Phòng X" is an entry, not a heading
+    w = m.group(1).replace(" ", "")
+    return {"tapthe": "collective", "canhan": "person", "hogiadinh": "household"}[w]
 
 
 def _kind_value(v: str) -> str | None:
@@ -1033,6 +1044,8 @@ def parse_item(item: str, kind: str = "") -> dict[str, str]:
     unit "Sở Tư pháp tỉnh Quảng Bình", kind "person".
     """
     s = re.sub(r"\s*\|\s*", " ", item).strip().rstrip(";.,:/ ").strip()
+    # OCR splits a syllable before its final consonant: "Ông Đặn g Đại Bàng"
+    s = re.sub(r"(?<=\b[A-ZĐÀ-Ỹ][a-zà-ỹđ])([a-zà-ỹđ]*) ([cghmnpt]{1,2})\b(?= [A-ZĐÀ-Ỹ])", r"\1\2", s)
     s = re.sub(r"\.\s*/?\s*$", "", s)
     honorific, rest = _split_honorific(s)
     if kind in ("collective", "household") or (not honorific and kind != "person" and (
@@ -1104,8 +1117,8 @@ def _text_list_records(doc: Document) -> list[dict[str, Any]]:
     for pno, page in enumerate(doc.pages, 1):
         for ln_no, line in enumerate(page.split("\n"), 1):
             s = line.strip()
-            if not s or re.fullmatch(r"[-–\s]*\d{1,3}[-–\s]*", s):
-                continue  # blank, or a page number
+            if not s or sum(ch.isalpha() for ch in s) < 3:
+                continue  # blank, a page number, or OCR specks ("D)", "— z")
             gk = _group_kind(s)
             if gk:
                 flush()
@@ -1313,6 +1326,9 @@ def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
             return res
         doc = read_document(p, data=data, max_bytes=max_bytes, ocr=ocr)
         res.media_type = doc.media_type
+        if doc.meta.get("unread_pages"):  # storing it now would hide those pages from a later run with OCR
+            pages = ", ".join(map(str, doc.meta["unread_pages"]))
+            raise ReportError(p, f"scanned page(s) {pages} not read: OCR is off")
         rows = article_rows(doc, source, source_file=target)
         with store.engine.begin() as conn:
             store.put_raw(data, media_type=doc.media_type, origin=target, conn=conn)
