@@ -213,9 +213,8 @@ def build_record(cand: dict[str, Any], evidence: list[dict[str, Any]], form: str
     activity = FIELD_TO_ACTIVITY.get(cand.get("field") or "khac", "0005")
     ex = cand.get("exemplars") or []
     main = ex[0] if ex else {"name": cand.get("name") or ""}
-    honorific, plain = split_honorific(main.get("name") or cand.get("name") or "")
-    if classification != "CANHAN":
-        honorific, plain = "", (main.get("name") or cand.get("name") or "")
+    full = cand.get("name") or main.get("name") or ""  # the reviewed main name
+    honorific, plain = split_honorific(full) if classification == "CANHAN" else ("", full)
     return {
         "id": key,
         "idempotency_key": key,
@@ -485,6 +484,8 @@ def post_record(rec: dict[str, Any], endpoint: dict[str, Any], *, client: Any = 
     headers.update({str(k): str(v) for k, v in (endpoint.get("headers") or {}).items()})
     if endpoint.get("token"):
         headers["Authorization"] = f"Bearer {endpoint['token']}"
+    if not all(v.isascii() for v in headers.values()):
+        raise PostError("award endpoint: token and headers must be ASCII")
     body = json.dumps(rec, ensure_ascii=False).encode("utf-8")
     own = client is None
     client = client or httpx.Client(timeout=float(endpoint.get("timeout", 10)), follow_redirects=False)
