@@ -15,6 +15,8 @@ equals a seed item's text (the press file repeats stories under other ids):
                      extra "good deed" words below (cứu, giúp, trao tặng, ...).
 * uncertain-vocab -- articles matching the vocabulary pattern with model
                      score in [0.2, 0.8], drawn at random.
+* random-team (extension) -- a further 100 drawn uniformly with seed SEED+1
+                     from the pool minus the first random draw (printed last).
 
 Within each stratum the picks are shuffled (fixed seed) so that any prefix
 that gets labelled is a fair subsample of the stratum.
@@ -38,6 +40,7 @@ N_RANDOM = 150
 N_HARD_TOP = 110
 N_HARD_KW = 40
 N_UNCERTAIN = 150
+N_RANDOM_EXTRA = 100  # second uniform draw (own seed) added after the first 450 were labelled
 UNC_LO, UNC_HI = 0.2, 0.8
 
 VOCAB = re.compile(
@@ -136,6 +139,17 @@ def main():
     print(f"# uncertain-vocab pool {len(unc)}", file=sys.stderr)
     u = rng.sample(unc, min(N_UNCERTAIN, len(unc)))
     picks += [("uncertain-vocab", i) for i in u]
+
+    # Extension of random-team: an independent uniform draw (seed SEED+1) from the
+    # pool minus the first random-team draw. An item that the other strata had
+    # already picked is reported (stratum "random-team-overlap") rather than dropped,
+    # so the extension stays a uniform sample.
+    first_random = set(r_idx)
+    rest = [i for i in idx if i not in first_random]
+    extra = random.Random(SEED + 1).sample(rest, N_RANDOM_EXTRA)
+    picked_other = {i for s, i in picks if s != "random-team"}
+    for i in extra:
+        picks.append(("random-team-overlap" if i in picked_other else "random-team", i))
 
     out = open(a.out, "w", encoding="utf-8") if a.out else None
     for k, (s, i) in enumerate(picks):
