@@ -265,6 +265,9 @@ _DEED = re.compile(
     r"tuyên dương|khen thưởng|bằng khen|tặng|vượt khó|xảy ra|phát hiện)(?![^\W_])")
 _RESIDENCE = re.compile(r"(?<![^\W_])(ngụ|trú|thường trú|quê|ở|tại|địa bàn)(?![^\W_])")
 _CHAIN = re.compile(rf"(?<![^\W_]){_ADMIN_WORD}\s+" + UPPER[:-1] + "0-9]")
+_SCHOOL_BEFORE = re.compile(r"(?:Đại học|ĐH|Học viện|Cao đẳng|CĐ)(?:\s+[^\s,.;()]+){0,4}\s+$")
+# "(Mỏ Cày Nam, Bến Tre)", "(Duyên Hải, Trà Vinh)": a short address in brackets.
+_PAREN_CHAIN = re.compile(r"\((?:[^()]{0,60},\s*)?(?:" + UPPER + r"[^\W_]*\s*){1,4},\s*$")
 _DISTRICT_BEFORE = re.compile(
     r"(?<![^\W_])(quận|huyện|thị xã|thành phố|TP\.?)\s+((?:" + UPPER + r"[^\W_]*|\d+)(?:\s+(?:" + UPPER + r"[^\W_]*|\d+)){0,3})")
 _WARD_BEFORE = re.compile(
@@ -284,17 +287,19 @@ def _score(t: str, m: Mention) -> float:
         w += 2.0
     elif m.start < 1000:
         w += 1.0
-    elif m.start > 3000:
-        w -= 0.3
     a, b = _sentence_bounds(t, m.start)
     sent = t[a:b].lower()
     if _DEED.search(sent):
         w += 1.0
     before = t[max(a, m.start - 80):m.start]
-    if _CHAIN.search(before) or m.kind != "province":
+    if _CHAIN.search(before) or m.kind != "province" or _PAREN_CHAIN.search(before):
         w += 1.5  # "xã A, huyện B, tỉnh C": an address, not a passing mention
     if _RESIDENCE.search(before.lower()[-40:]):
         w += 1.0
+    if _SCHOOL_BEFORE.search(before[-50:]):
+        w -= 1.0  # "Đại học Y dược Cần Thơ": where someone studies, rarely where the deed is
+    if m.start > 1200:  # deep in the body: a passing mention more often than not
+        w *= max(0.35, 1200 / m.start)
     return max(w, 0.0)
 
 
@@ -331,17 +336,25 @@ def detect_place(text: str, home_area: str = "Hà Nội") -> dict | None:
     mentions = find_places(t)
     if not mentions:
         return None
-    totals: dict[str, float] = {}
+    scores: dict[str, list[float]] = {}
     best: dict[str, tuple[float, Mention]] = {}
+    last_end: dict[str, int] = {}
     for m in mentions:
         s = _score(t, m)
         if m.generic:
             continue
-        totals[m.new] = totals.get(m.new, 0.0) + s
+        if m.start - last_end.get(m.new, -999) < 40 and scores.get(m.new):
+            # "TP Quy Nhơn (tỉnh Bình Định)": one address, counted once
+            scores[m.new][-1] = max(scores[m.new][-1], s)
+        else:
+            scores.setdefault(m.new, []).append(s)
+        last_end[m.new] = m.end
         if m.new not in best or s > best[m.new][0]:
             best[m.new] = (s, m)
-    if not totals:
+    if not scores:
         return None
+    # the best mention counts in full, repeated ones with diminishing weight
+    totals = {p: max(v) + 0.4 * (sum(v) - max(v)) for p, v in scores.items()}
     prov = max(totals, key=lambda p: (totals[p], -best[p][1].start))
     m = best[prov][1]
     # the old province: the most-weighted old name used for this new province
