@@ -89,7 +89,7 @@ class CrawlReport:
 
     def format_table(self) -> str:
         cols = ["source", "status", "entries", "new", "updated", "unchanged", "failed", "deferred", "reason"]
-        rows = [{k: str(v) for k, v in r.items()} for r in self.rows()]
+        rows = [{k: str(v) for k, v in r.items()} for r in self.rows() if r["status"] != "skipped"]
         t = self.totals()
         rows.append({"source": "TOTAL", "status": "", "entries": str(t["entries"]), "new": str(t["new"]),
                      "updated": str(t["updated"]), "unchanged": str(t["unchanged"] + t["known"]),
@@ -101,6 +101,12 @@ class CrawlReport:
         width = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
         lines = ["  ".join(c.ljust(width[c]) for c in cols), "  ".join("-" * width[c] for c in cols)]
         lines += ["  ".join(r[c].ljust(width[c]) for c in cols) for r in rows]
+        skipped = [r for r in self.sources if r.status == "skipped"]
+        if skipped:
+            kinds: dict[str, int] = {}
+            for r in skipped:
+                kinds[r.reason.split(":")[0]] = kinds.get(r.reason.split(":")[0], 0) + 1
+            lines.append("skipped: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,6 +176,7 @@ class _Crawler:
         self.extract = extract
         self.pool = pool
         self.bar = bar
+        self.writer = cf.ThreadPoolExecutor(1, thread_name_prefix="nguoitot-store")
         self.timings = {"fetch": 0.0, "extract": 0.0, "store": 0.0}
         self.pages = 0
 
@@ -273,7 +280,8 @@ class _Crawler:
             rep.status = "partial"
             reasons: dict[str, int] = {}
             for err in rep.errors:
-                key = err["reason"].split(":")[0].split(" (")[0]
+                key = re.sub(r"^(page|rss|sitemap) fetch failed: ", "", err["reason"])
+                key = re.split(r":| \(| at | more than", key)[0].strip()
                 reasons[key] = reasons.get(key, 0) + 1
             rep.reason = "; ".join(f"{n}× {k}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
         # Remember the feed's validators only when nothing is left to do from it.
@@ -314,16 +322,30 @@ class _Crawler:
                 self.timings["extract"] += time.perf_counter() - t
             t = time.perf_counter()
             try:
-                self.save(src, rep, entry, res, ex)
+                # The store's work (zlib, hashing, SQLite) runs in one writer thread so that the
+                # event loop keeps fetching meanwhile.
+                state = await asyncio.get_running_loop().run_in_executor(
+                    self.writer, self.save, src, entry, res, ex)
             finally:
                 self.timings["store"] += time.perf_counter() - t
+            if state == "not_article":
+                rep.not_article += 1
+                why = "list or home page" if ex.get("kind") != "article" else "no title or body"
+                self.store.log_event(STAGE, "info", f"not stored as an article: {why}",
+                                     source=src.name, target=url, run_id=self.run_id)
+            elif state == "new":
+                rep.new += 1
+            elif state == "updated":
+                rep.updated += 1
+            else:
+                rep.unchanged += 1
             return None
         finally:
             self.bar.update(1)
 
-    def save(self, src: Source, rep: SourceReport, entry: dict[str, Any], res: FetchResult,
-             ex: dict[str, Any]) -> None:
-        """One transaction: raw bytes, the article (if it is one), the page's fetch_state."""
+    def save(self, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any]) -> str:
+        """One transaction: raw bytes, the article (if it is one), the page's fetch_state.
+        Returns ``new``/``updated``/``unchanged``, or ``not_article``."""
         rec = self.record(src, entry, res, ex)
         with self.store.begin() as c:
             raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None,
@@ -334,17 +356,7 @@ class _Crawler:
                 rec["raw_hash"] = raw_hash
                 _id, state = self.store.upsert_article(rec, conn=c)
             record_state(self.store, res, raw_hash=raw_hash, conn=c)
-        if state == "not_article":
-            rep.not_article += 1
-            why = "list or home page" if ex.get("kind") != "article" else "no title or body"
-            self.store.log_event(STAGE, "info", f"not stored as an article: {why}",
-                                 source=src.name, target=entry["url"], run_id=self.run_id)
-        elif state == "new":
-            rep.new += 1
-        elif state == "updated":
-            rep.updated += 1
-        else:
-            rep.unchanged += 1
+        return state
 
     @staticmethod
     def record(src: Source, entry: dict[str, Any], res: FetchResult,
@@ -394,7 +406,10 @@ def _make_pool(workers: int | None) -> cf.Executor | None:
     import multiprocessing as mp
     # fork: workers only run extract(); spawn/forkserver would re-import a script's __main__.
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
-    return cf.ProcessPoolExecutor(workers, mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(workers, mp_context=ctx)
+    for f in [pool.submit(int) for _ in range(workers)]:  # fork now, before our threads start
+        f.result()
+    return pool
 
 
 async def crawl_async(store: Any, sources: list[Source], *, run_id: int | None = None,
@@ -414,7 +429,10 @@ async def crawl_async(store: Any, sources: list[Source], *, run_id: int | None =
     try:
         async with Fetcher(store, politeness=politeness, **opts) as fetcher:
             crawler = _Crawler(store, fetcher, run_id=run_id, extract=extract, pool=pool, bar=bar)
-            reports = await asyncio.gather(*(crawler.source(s) for s in sources))
+            try:
+                reports = await asyncio.gather(*(crawler.source(s) for s in sources))
+            finally:
+                crawler.writer.shutdown(wait=True)
             stats = dict(fetcher.stats)
     finally:
         bar.close()

@@ -151,7 +151,7 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
         utf8_ok = True
     except UnicodeDecodeError as e:
         utf8_ok = e.start >= len(sample) - 4
-    multibyte = any(b >= 0x80 for b in sample)
+    multibyte = not sample.isascii()
     if declared and declared != "utf-8":
         if utf8_ok and multibyte and declared in ("latin-1", "iso8859-1", "cp1252", "ascii",
                                                    "windows-1252", "iso8859-15"):

@@ -12,7 +12,7 @@ Real data, links rewritten to this server (``https://host/...`` -> ``BASE/site/h
 - ``/feeds/real/<file>``         the real 2017 VnExpress RSS feeds (links rewritten)
 - ``/feeds/site.xml``            an RSS feed of the real article pages at their rewritten URLs
 - ``/replay/<n>.html``           real article page ``n % 10`` under a distinct URL (benchmarks)
-- ``/replay/feed.xml?n=N&start=S`` an RSS feed of N ``/replay/`` URLs
+- ``/replay/feed.xml?n=N&start=S&min_kb=K`` an RSS feed of N ``/replay/`` URLs (pages >= K KB)
 
 Generated from ``press.jsonl.gz`` (first ``press_limit`` articles with text; dates and URLs ours):
 
@@ -44,7 +44,7 @@ Failures:
 - ``/private/...``               disallowed by the default robots.txt
 
 ``server.hits[path]`` counts requests, ``server.sent[path]`` bytes written,
-``server.requests`` keeps (path, headers) of each request.
+``server.requests`` keeps (path, headers) of each request, ``server.times`` (path, monotonic time).
 
 Run standalone: ``python tests/crawl_server.py [--port 8765]``.
 """
@@ -154,6 +154,7 @@ class CrawlServer:
         self.hits: collections.Counter[str] = collections.Counter()
         self.sent: collections.Counter[str] = collections.Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of each request
         self._lock = threading.Lock()
         self.press = load_press(self.corpora, press_limit)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
@@ -312,6 +313,7 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
             n_hit = self.srv.count(path)
             with self.srv._lock:
                 self.srv.requests.append((self.path, dict(self.headers.items())))
+                self.srv.times.append((self.path, time.monotonic()))
             try:
                 self.route(path, q, n_hit)
             except (BrokenPipeError, ConnectionResetError, socket.timeout):
@@ -382,9 +384,11 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
                 data, canon = s.articles[int(m.group(1)) % len(s.articles)]
                 return self.send(200, data.replace(canon, (s.base + path).encode()))
             if path == "/replay/feed.xml":
-                start, n = int(q.get("start", 0)), int(q.get("n", 100))
+                start, n, min_kb = int(q.get("start", 0)), int(q.get("n", 100)), int(q.get("min_kb", 0))
+                ids = [i for i in range(start, start + 20 * n)
+                       if len(s.articles[i % len(s.articles)][0]) >= min_kb * 1024][:n]
                 items = [{"url": f"{s.base}/replay/{i}.html", "title": f"Bài {i}",
-                          "published": BASE_DATE - dt.timedelta(minutes=i)} for i in range(start, start + n)]
+                          "published": BASE_DATE - dt.timedelta(minutes=i)} for i in ids]
                 return self.send(200, rss(items, "replay", s.base).encode(), XML)
             if path.startswith("/fail/"):
                 return self.fail(path, q, n_hit)

@@ -204,6 +204,10 @@ def test_failures_are_recorded_and_other_sources_complete(server: CrawlServer, s
     assert (by["atom"].new, by["rdf"].new, by["smap"].status) == (5, 5, "ok")
     assert by["smap"].entries == 20  # both child sitemaps followed
     assert by["off"].status == by["inbox"].status == "skipped"
+    table = rep.format_table()
+    assert "\noff " not in table and table.endswith("skipped: 1 disabled, 1 inbox")
+    assert (by["fail"].new + by["fail"].unchanged, by["fail"].entries) == (len(FAIL_GOOD), 21)
+    assert "2× HTTP 5" not in by["fail"].reason and "1× HTTP 404" in by["fail"].reason
     # Every failed URL has an error event with a reason, on its source, in this run.
     errs = {e["target"]: e for e in errors(store)}
     for path in FAIL_BAD:
