@@ -41,6 +41,13 @@ STATUS_NAMES = {
     "merged": "Đã gộp",
 }
 
+#: Short deed names for the theme line when no theme stage ran.
+DEED_SHORT = {
+    "cuu-nguoi": "cứu người", "trung-thuc": "trả lại của rơi, trung thực", "chong-toi-pham": "bắt, tố giác tội phạm",
+    "tu-thien": "từ thiện, tình nguyện", "hien-mau-tang": "hiến máu, hiến tạng", "sang-tao": "sáng kiến, sáng chế",
+    "vuot-kho": "vượt khó", "tan-tuy": "tận tụy với nghề", "khac": "việc tốt khác",
+}
+
 #: Cells longer than this are cut in XLSX/CSV (Excel's limit is 32,767).
 MAX_CELL = 4000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -233,7 +240,7 @@ def theme_summary(cands: Iterable[dict[str, Any]], limit: int = 8) -> list[tuple
     else:
         for c in cands:
             if c.get("deed"):
-                counter[deed_name(c["deed"]).lower()] += 1
+                counter[DEED_SHORT.get(c["deed"], deed_name(c["deed"]).lower())] += 1
     return counter.most_common(limit)
 
 
