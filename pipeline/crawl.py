@@ -177,6 +177,7 @@ class _Crawler:
         self.pool = pool
         self.bar = bar
         self.writer = cf.ThreadPoolExecutor(1, thread_name_prefix="nguoitot-store")
+        self.claimed: set[str] = set()  # entry URLs taken by a source in this run
         self.timings = {"fetch": 0.0, "extract": 0.0, "store": 0.0}
         self.pages = 0
 
@@ -262,7 +263,7 @@ class _Crawler:
         rep.entries = len(entries)
         todo = []
         for e in entries:
-            if self.known(e):
+            if e["url"] in self.claimed or self.known(e):  # stored, or another source has it this run
                 rep.known += 1
             else:
                 todo.append(e)
@@ -272,6 +273,7 @@ class _Crawler:
             self.store.log_event(STAGE, "warning", f"{rep.deferred} entries beyond max_articles="
                                  f"{src.max_articles} left for the next run", source=src.name,
                                  target=src.url, run_id=self.run_id)
+        self.claimed.update(e["url"] for e in todo)
         self.bar.total = (self.bar.total or 0) + len(todo)
         self.bar.refresh()
         results = await asyncio.gather(*(self.page(src, rep, e) for e in todo))

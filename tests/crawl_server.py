@@ -240,6 +240,7 @@ class CrawlServer:
 def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stalls
         srv = server
 
         def log_message(self, *args: Any) -> None:  # quiet

@@ -322,3 +322,21 @@ def test_process_pool_extraction(server: CrawlServer, store) -> None:
                 progress=False, politeness=False, fetch_options=FAST, workers=2)
     assert rep.sources[0].new == 6 and rep.pages == 6
     assert len({a["uid"] for a in stored(store)}) == 6
+
+
+def test_two_sources_same_entries_fetch_once(server: CrawlServer, store) -> None:
+    before = server.hits["/press/100.html"]
+    rep = run(store, [Source("x", "Báo thử", url=server.url("/press/feed.xml?start=100&n=4")),
+                      Source("y", "Báo thử", kind="sitemap", url=server.url("/press/sitemap.xml?start=100&n=4"))])
+    x, y = rep.sources
+    assert x.new + y.new == 4 and x.known + y.known == 4
+    assert server.hits["/press/100.html"] == before + 1
+
+
+def test_crawl_from_a_running_event_loop(server: CrawlServer, store) -> None:
+    """A notebook runs inside an event loop: crawl() still works (in a thread of its own)."""
+    import asyncio
+
+    async def inside():
+        return run(store, [Source("nb", "Báo thử", url=server.url("/press/feed.xml?start=110&n=2"))])
+    assert asyncio.run(inside()).sources[0].new == 2
