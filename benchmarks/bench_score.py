@@ -1,0 +1,87 @@
+"""Scoring speed of the candidate classifier on real press articles.
+
+    python benchmarks/bench_score.py [--n 10000] [--jobs 2] [--model DIR] [--no-explain]
+
+Reads the first ``--n`` articles of ../shared/corpora/press.jsonl.gz, scores
+them with ``Model.score`` in chunks (``--jobs`` worker processes, each
+loading the model once) and prints articles/s for the label score alone and
+for the full result (terms, and reason/field/deed/exemplars/place for the
+flagged ones), plus peak resident memory. Target: >= 500 articles/s on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+_MODEL = None
+
+
+def _init(path):  # noqa: ANN001
+    global _MODEL
+    from pipeline.classify import load_model
+    _MODEL = load_model(path)
+
+
+def _score(chunk, full):  # noqa: ANN001
+    if full:
+        return [o["label"] for o in _MODEL.score(chunk)]
+    return [int(s >= _MODEL.thresholds["label2"]) * 2 for s in _MODEL.predict_score(chunk)]
+
+
+def read_press(n: int) -> list[dict]:
+    from pipeline.config import shared_corpora
+    out = []
+    with gzip.open(shared_corpora() / "press.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            out.append({"title": r["title"], "lead": r.get("lead", ""), "text": r.get("text", "")})
+            if len(out) >= n:
+                break
+    return out
+
+
+def run(recs, jobs, model, full, chunk=250):  # noqa: ANN001
+    chunks = [recs[i:i + chunk] for i in range(0, len(recs), chunk)]
+    t0 = time.perf_counter()
+    if jobs <= 1:
+        _init(model)
+        t0 = time.perf_counter()
+        labels = [x for c in chunks for x in _score(c, full)]
+    else:
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model,)) as ex:
+            list(ex.map(_score, chunks[:jobs], [full] * jobs))  # warm: model loaded in each worker
+            t0 = time.perf_counter()
+            labels = [x for part in ex.map(_score, chunks, [full] * len(chunks)) for x in part]
+    return len(recs) / (time.perf_counter() - t0), labels
+
+
+def main(argv=None) -> int:  # noqa: ANN001
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--model", default=None, help="model folder (default: active or bundled)")
+    ap.add_argument("--no-explain", action="store_true", help="only the label score")
+    args = ap.parse_args(argv)
+    recs = read_press(args.n)
+    print(f"{len(recs)} press articles, {args.jobs} process(es)")
+    rate, labels = run(recs, args.jobs, args.model, full=False)
+    print(f"label score only:        {rate:8.0f} articles/s  (flagged label 2: {labels.count(2)})")
+    if not args.no_explain:
+        rate, labels = run(recs, args.jobs, args.model, full=True)
+        print(f"full score (explained):  {rate:8.0f} articles/s  (label 2: {labels.count(2)}, 1: {labels.count(1)})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: main {peak:.0f} MB, largest worker {child:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,409 @@
+"""Candidate classifier: is this article a "Người tốt – Việc tốt" story?
+
+The label model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`
+(``fit`` / ``predict_proba``) over article dicts (``title``, optional
+``lead``, ``text``)::
+
+    features  FeatureUnion of TF-IDF blocks over syllable n-grams
+              (headline = title + lead, and body) and the Vietnamese
+              labelling-function votes of :mod:`pipeline.labeling`
+    clf       CalibratedClassifierCV(LogisticRegression, sigmoid)
+
+so an analyst can ``GridSearchCV(make_label_pipeline(), {...})`` the
+production object. :class:`Model` wraps a trained bundle (label pipeline +
+field and deed classifiers + the model card) and scores records: calibrated
+``score`` = P(label 2), ``label`` from the card's thresholds, field/deed,
+the sentence that best shows the deed (``reason``), the terms that pushed
+the score, and — only for flagged stories — exemplars and place.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from .text import normalize
+
+# ---------------------------------------------------------------------------
+# Text access and fast syllable analysis
+# ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[^\W_]+")
+_LONG_TITLE = 220  # VNTC Người Lao Động items: title, lead and body run together
+
+
+def article_parts(rec: dict[str, Any]) -> tuple[str, str, str]:
+    """(title, lead, text) of a record; splits a run-together title (NLĐ items)."""
+    title = rec.get("title") or ""
+    lead = rec.get("lead") or ""
+    text = rec.get("text") or ""
+    if not text and len(title) > _LONG_TITLE:
+        # the first sentence-ish chunk is the headline, the rest is body
+        m = re.search(r"(?<=[.!?…])\s+|\s{2,}|\n", title[:_LONG_TITLE])
+        cut = m.end() if m and m.start() > 20 else 120
+        sp = title.rfind(" ", 0, cut) if not m else cut
+        cut = sp if sp > 20 else cut
+        title, text = title[:cut].strip(), title[cut:].strip()
+    return title, lead, text
+
+
+def headline(rec: dict[str, Any]) -> str:
+    t, l, _ = article_parts(rec)
+    return f"{t}\n{l}".strip()
+
+
+def body(rec: dict[str, Any], limit: int = 6000) -> str:
+    return article_parts(rec)[2][:limit]
+
+
+def full_text(rec: dict[str, Any]) -> str:
+    t, l, x = article_parts(rec)
+    return "\n".join(p for p in (t, l, x) if p)
+
+
+@lru_cache(maxsize=200_000)
+def _canon(syl: str) -> str:
+    """One syllable in canonical form (NFC, lower case, one tone placement)."""
+    return normalize(syl)
+
+
+def syllable_tokens(text: str) -> list[str]:
+    """Lower-cased canonical syllables; fast (per-syllable cache of normalize)."""
+    t = unicodedata.normalize("NFC", text or "").lower()
+    return [_canon(s) for s in _TOKEN.findall(t)]
+
+
+def syllable_ngrams(text: str, n: int = 2) -> list[str]:
+    """Syllable 1..n-grams (the analyzer of the TF-IDF blocks)."""
+    toks = syllable_tokens(text)
+    out = list(toks)
+    for k in range(2, n + 1):
+        out.extend(" ".join(toks[i:i + k]) for i in range(len(toks) - k + 1))
+    return out
+
+
+def syllable_bigrams(text: str) -> list[str]:
+    return syllable_ngrams(text, 2)
+
+
+def syllable_trigrams(text: str) -> list[str]:
+    return syllable_ngrams(text, 3)
+
+
+class TextOf(BaseEstimator, TransformerMixin):
+    """Picks one text view of article dicts: ``headline``, ``body`` or ``full``."""
+
+    def __init__(self, part: str = "full", limit: int = 6000):
+        self.part = part
+        self.limit = limit
+
+    def fit(self, X, y=None):  # noqa: ANN001
+        return self
+
+    def transform(self, X):  # noqa: ANN001
+        if self.part == "headline":
+            return [headline(r) for r in X]
+        if self.part == "body":
+            return [body(r, self.limit) for r in X]
+        return [full_text(r)[: self.limit] for r in X]
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ANN001
+        return np.asarray([self.part], dtype=object)
+
+
+def tfidf_block(part: str, *, ngram: int = 2, min_df: int = 2, max_features: int | None = 60_000,
+                limit: int = 6000) -> Pipeline:
+    analyzer = syllable_bigrams if ngram == 2 else (syllable_trigrams if ngram == 3 else syllable_tokens)
+    return Pipeline([
+        ("text", TextOf(part, limit)),
+        ("tfidf", TfidfVectorizer(analyzer=analyzer, min_df=min_df, sublinear_tf=True,
+                                  max_features=max_features, dtype=np.float32)),
+    ])
+
+
+class LFVotes(BaseEstimator, TransformerMixin):
+    """The labelling functions of :mod:`pipeline.labeling` as features (+1/−1/0 each)."""
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def fit(self, X, y=None):  # noqa: ANN001
+        from .labeling import LABELING_FUNCTIONS
+        self.names_ = [f.__name__ for f in LABELING_FUNCTIONS]
+        return self
+
+    def transform(self, X):  # noqa: ANN001
+        from .labeling import apply_lfs
+        return np.asarray(apply_lfs(X), dtype=np.float32) * self.scale
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ANN001
+        return np.asarray([f"lf:{n}" for n in self.names_], dtype=object)
+
+
+def make_features(*, lf: bool = True, headline_weight: float = 1.0) -> FeatureUnion:
+    blocks: list[tuple[str, Any]] = [
+        ("head", tfidf_block("headline", max_features=30_000)),
+        ("body", tfidf_block("body", max_features=60_000)),
+    ]
+    weights = {"head": headline_weight, "body": 1.0}
+    if lf:
+        blocks.append(("lf", LFVotes()))
+        weights["lf"] = 0.5
+    return FeatureUnion(blocks, transformer_weights=weights)
+
+
+def make_label_pipeline(*, C: float = 8.0, lf: bool = True, headline_weight: float = 1.0,
+                        calibration_folds: int = 3, seed: int = 0) -> Pipeline:
+    """The production label model (unfitted): features → calibrated logistic regression."""
+    lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, solver="liblinear")
+    clf = CalibratedClassifierCV(lr, method="sigmoid", ensemble=False,
+                                 cv=StratifiedKFold(calibration_folds, shuffle=True, random_state=seed))
+    return Pipeline([("features", make_features(lf=lf, headline_weight=headline_weight)), ("clf", clf)])
+
+
+class TextClassifier(BaseEstimator, ClassifierMixin):
+    """Fallback multi-class classifier for field/deed (TF-IDF + logistic regression).
+
+    Used only when :mod:`pipeline.fields` is not available."""
+
+    def __init__(self, C: float = 5.0):
+        self.C = C
+
+    def fit(self, X, y):  # noqa: ANN001
+        self.pipe_ = Pipeline([
+            ("features", FeatureUnion([("head", tfidf_block("headline", max_features=20_000)),
+                                       ("body", tfidf_block("body", max_features=40_000))])),
+            ("lr", LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced")),
+        ]).fit(X, y)
+        self.classes_ = self.pipe_.classes_
+        return self
+
+    def predict_proba(self, X):  # noqa: ANN001
+        return self.pipe_.predict_proba(X)
+
+    def predict(self, X):  # noqa: ANN001
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def field_estimators() -> tuple[Any, Any, str]:
+    """(field estimator, deed estimator, where from): pipeline.fields when present."""
+    try:
+        from .fields import DeedClassifier, FieldClassifier  # type: ignore
+        return FieldClassifier(), DeedClassifier(), "pipeline.fields"
+    except Exception:  # not there yet, or broken: degrade to our own
+        return TextClassifier(), TextClassifier(), "pipeline.classify.TextClassifier"
+
+
+# ---------------------------------------------------------------------------
+# Explanation helpers over a fitted label pipeline
+# ---------------------------------------------------------------------------
+
+def _linear_parts(pipe: Pipeline) -> tuple[np.ndarray, float, list[str]]:
+    """(coefficients, intercept, feature names) of the fitted label pipeline."""
+    clf = pipe.named_steps["clf"]
+    est = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
+    coef = np.asarray(est.coef_).ravel()
+    names = list(pipe.named_steps["features"].get_feature_names_out())
+    return coef, float(np.ravel(est.intercept_)[0]), names
+
+
+_SENT_SPLIT = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Cheap sentence split (punctuation + newlines) for explanations."""
+    return [s.strip() for s in _SENT_SPLIT.split(text or "") if len(s.strip()) > 2]
+
+
+# ---------------------------------------------------------------------------
+# The model bundle
+# ---------------------------------------------------------------------------
+
+BUNDLE_FILE = "model.joblib"
+CARD_FILE = "card.json"
+
+
+class Model:
+    """A trained bundle: label pipeline, field and deed classifiers, card."""
+
+    def __init__(self, label_pipeline: Pipeline, field_model: Any = None, deed_model: Any = None,
+                 card: dict[str, Any] | None = None, path: Path | None = None):
+        self.label_pipeline = label_pipeline
+        self.field_model = field_model
+        self.deed_model = deed_model
+        self.card = card or {}
+        self.path = path
+        self.version: str = self.card.get("version", "unversioned")
+        th = self.card.get("thresholds") or {}
+        self.thresholds: dict[str, float] = {"label2": float(th.get("label2", 0.5)),
+                                             "label1": float(th.get("label1", 0.2))}
+        self._explainer: tuple[np.ndarray, float, list[str]] | None = None
+
+    # -- persistence ----------------------------------------------------
+    def save(self, out_dir: str | Path) -> Path:
+        import joblib
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"label": self.label_pipeline, "field": self.field_model, "deed": self.deed_model,
+                     "version": self.version}, out / BUNDLE_FILE, compress=3)
+        (out / CARD_FILE).write_text(json.dumps(self.card, ensure_ascii=False, indent=2) + "\n",
+                                     encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Model":
+        import joblib
+        p = Path(path)
+        bundle = joblib.load(p / BUNDLE_FILE)
+        card = json.loads((p / CARD_FILE).read_text(encoding="utf-8")) if (p / CARD_FILE).is_file() else {}
+        card.setdefault("version", bundle.get("version", p.name))
+        return cls(bundle["label"], bundle.get("field"), bundle.get("deed"), card, p)
+
+    # -- scoring --------------------------------------------------------
+    def predict_score(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
+        """Calibrated P(label 2) for each record (the cheap part of :meth:`score`)."""
+        if not records:
+            return np.zeros(0)
+        return self.label_pipeline.predict_proba(list(records))[:, 1]
+
+    def label_of(self, score: float) -> int:
+        if score >= self.thresholds["label2"]:
+            return 2
+        if score >= self.thresholds["label1"]:
+            return 1
+        return 0
+
+    def _parts(self) -> tuple[np.ndarray, float, list[str]]:
+        if self._explainer is None:
+            self._explainer = _linear_parts(self.label_pipeline)
+        return self._explainer
+
+    def explain_terms(self, records: Sequence[dict[str, Any]], k: int = 8) -> list[list[str]]:
+        """The k terms (features) that pushed each record's score up most."""
+        coef, _, names = self._parts()
+        Xf = self.label_pipeline.named_steps["features"].transform(list(records)).tocsr()
+        out = []
+        for i in range(Xf.shape[0]):
+            row = Xf.getrow(i)
+            contrib = row.data * coef[row.indices]
+            order = np.argsort(-contrib)[:k]
+            terms = []
+            for j in order:
+                if contrib[j] <= 0:
+                    break
+                n = names[row.indices[j]].split("__", 1)[-1]
+                if n not in terms:
+                    terms.append(n)
+            out.append(terms)
+        return out
+
+    def reason(self, rec: dict[str, Any]) -> str:
+        """The sentence of the article that the model finds most deed-like."""
+        title, lead, text = article_parts(rec)
+        sents = split_sentences(lead) + split_sentences(text)
+        if not sents:
+            return title.strip()
+        sents = sents[:80]
+        sents_rec = [{"title": "", "lead": "", "text": s} for s in sents]
+        coef, _, _ = self._parts()
+        Xf = self.label_pipeline.named_steps["features"].transform(sents_rec)
+        s = np.asarray(Xf @ coef).ravel()
+        # prefer sentences of reasonable length (not headings or captions)
+        lens = np.array([len(x) for x in sents])
+        s = s + np.where(lens < 40, -0.5, 0.0)
+        return sents[int(np.argmax(s))]
+
+    def score(self, records: Sequence[dict[str, Any]], *, explain: bool = True,
+              details: bool = True) -> list[dict[str, Any]]:
+        """Score records (``title``, optional ``lead``, ``text``); one dict per record.
+
+        ``score`` is the calibrated probability of label 2; ``label`` follows
+        the card's thresholds; field, deed, exemplars and place only for
+        label ≥ 1 (field/deed "" for 0); ``reason`` and ``terms`` for every
+        record when ``explain`` (the reason sentence only for label ≥ 1)."""
+        records = [_clean(r) for r in records]
+        scores = self.predict_score(records)
+        labels = [self.label_of(float(s)) for s in scores]
+        out: list[dict[str, Any]] = [
+            {"score": round(float(s), 6), "label": lab, "field": "", "deed": "", "field_conf": None,
+             "exemplars": [], "reason": "", "terms": [], "place": None}
+            for s, lab in zip(scores, labels)]
+        flagged = [i for i, lab in enumerate(labels) if lab >= 1]
+        if explain and records:
+            for i, terms in enumerate(self.explain_terms(records)):
+                out[i]["terms"] = terms
+        if not flagged:
+            return out
+        frecs = [records[i] for i in flagged]
+        if self.field_model is not None:
+            fp = self.field_model.predict_proba(frecs)
+            fcls = list(self.field_model.classes_)
+            for i, row in zip(flagged, fp):
+                j = int(np.argmax(row))
+                out[i]["field"], out[i]["field_conf"] = str(fcls[j]), round(float(row[j]), 4)
+        if self.deed_model is not None:
+            dcls = list(self.deed_model.classes_)
+            for i, row in zip(flagged, self.deed_model.predict_proba(frecs)):
+                out[i]["deed"] = str(dcls[int(np.argmax(row))])
+        for i in flagged:
+            if explain:
+                out[i]["reason"] = self.reason(records[i])
+            if details:
+                out[i]["exemplars"] = _exemplars(records[i])
+                out[i]["place"] = _place(records[i])
+        return out
+
+
+def _clean(rec: dict[str, Any]) -> dict[str, Any]:
+    return {"title": str(rec.get("title") or ""), "lead": str(rec.get("lead") or ""),
+            "text": str(rec.get("text") or "")}
+
+
+def _exemplars(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    try:
+        from .nlp import exemplars  # type: ignore
+    except Exception:
+        return []
+    title, lead, text = article_parts(rec)
+    try:
+        return list(exemplars(title, text, lead=lead) or [])
+    except Exception:
+        return []
+
+
+def _place(rec: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        from .gazetteer import detect_place  # type: ignore
+    except Exception:
+        return None
+    try:
+        return detect_place(full_text(rec)[:4000])
+    except Exception:
+        return None
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """A model by path; ``None`` = the registry's promoted version, else the bundled default."""
+    if path is not None:
+        return Model.load(path)
+    try:
+        from .config import Config
+        from .registry import active_path
+        p = active_path(Config.load().models_dir)
+        if p is not None:
+            return Model.load(p)
+    except Exception:
+        pass
+    from .config import BUNDLED_MODEL_DIR
+    return Model.load(BUNDLED_MODEL_DIR)

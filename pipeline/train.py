@@ -1,0 +1,465 @@
+"""Training: labels (seed + analysts' files + reviewer decisions) → a versioned model with its card.
+
+``train(records, models_dir)`` cross-validates the production pipeline on
+folds grouped by text (duplicate copies never straddle train and test),
+reweights the out-of-fold predictions to the press's natural base rate using
+each item's sampling stratum, computes bootstrap confidence intervals,
+chooses the thresholds from the reweighted precision/recall curve, fits the
+final bundle on everything and writes ``models_dir/<version>/`` with
+``model.joblib`` and ``card.json``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import platform
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from sklearn.metrics import average_precision_score, f1_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from .labeling import PRESS_POPULATION, in_vocabulary_stratum
+from .text import content_hash, fold
+
+# precision the weekly list must keep; the threshold maximises recall subject to it
+TARGET_PRECISION = 0.85
+# strata that are probability samples of the press (usable for natural-rate metrics)
+OOF_FILE = "oof.jsonl"
+# strata drawn uniformly at random from the whole press (seed "random", team-natural "random-team")
+RANDOM_STRATA = ("random", "random-team")
+EVAL_STRATA = ("vocabulary", "nonvocabulary") + RANDOM_STRATA
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+def _read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    p = Path(path)
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_press(press_path: str | Path, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Articles of a press JSONL(.gz) by id (only ``ids`` when given)."""
+    want = set(ids) if ids is not None else None
+    out: dict[str, dict[str, Any]] = {}
+    p = Path(press_path)
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rt", encoding="utf-8") as f:
+        for line in f:
+            if want is not None:
+                # cheap pre-filter on the id before parsing the whole line
+                i = line.find('"id": "')
+                if i >= 0:
+                    j = line.find('"', i + 7)
+                    if line[i + 7:j] not in want:
+                        continue
+            rec = json.loads(line)
+            if want is None or rec.get("id") in want:
+                out[rec["id"]] = rec
+    return out
+
+
+def load_training_data(label_paths: Sequence[str | Path], press_path: str | Path | None,
+                       store: Any = None) -> list[dict[str, Any]]:
+    """Labelled articles: label files joined to the press by id, plus reviewer decisions.
+
+    Each label line is ``{"id", "label", "field", "deed", "exemplars",
+    "stratum"?, "why"?}`` (LABELING.md format); a line that carries its own
+    ``title``/``text`` needs no press. Later files override earlier ones for
+    the same id; reviewer decisions (``decisions.label`` not NULL, the latest
+    per article) override files. Returns dicts with title, lead, text, label,
+    field, deed, exemplars, stratum, source."""
+    labels: dict[str, dict[str, Any]] = {}
+    for path in label_paths:
+        for row in _read_jsonl(path):
+            if row.get("label") is None or "id" not in row:
+                continue
+            row = {**row, "source": Path(path).name}
+            row.setdefault("stratum", "other")
+            labels[str(row["id"])] = row
+    need = [i for i, r in labels.items() if not (r.get("title") or r.get("text"))]
+    press = read_press(press_path, need) if (need and press_path) else {}
+    out: list[dict[str, Any]] = []
+    for i, row in labels.items():
+        art = press.get(i, row)
+        if not (art.get("title") or art.get("text")):
+            continue  # label for an article we do not have
+        out.append(_record(i, art, row))
+    if store is not None:
+        out = _merge_decisions(out, store)
+    return out
+
+
+def _record(i: str, art: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(i), "title": art.get("title") or "", "lead": art.get("lead") or "",
+            "text": art.get("text") or "", "label": int(row["label"]),
+            "field": row.get("field") or "", "deed": row.get("deed") or "",
+            "exemplars": list(row.get("exemplars") or []), "stratum": row.get("stratum", "other"),
+            "source": row.get("source", "")}
+
+
+def _merge_decisions(records: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    import sqlalchemy as sa
+
+    from .store import articles, candidate_evidence, decisions
+    d = decisions
+    with store.engine.connect() as c:
+        rows = list(c.execute(sa.select(d.c.id, d.c.article_id, d.c.candidate_id, d.c.label, d.c.field,
+                                        d.c.deed).where(d.c.label.is_not(None)).order_by(d.c.id)).mappings())
+        ev: dict[int, list[int]] = {}
+        cids = {r["candidate_id"] for r in rows if r["article_id"] is None and r["candidate_id"] is not None}
+        if cids:
+            for e in c.execute(sa.select(candidate_evidence).where(candidate_evidence.c.candidate_id.in_(cids))):
+                ev.setdefault(e.candidate_id, []).append(e.article_id)
+        latest: dict[int, dict[str, Any]] = {}
+        for r in rows:  # later decisions win
+            targets = [r["article_id"]] if r["article_id"] is not None else ev.get(r["candidate_id"], [])
+            for a in targets:
+                latest[a] = dict(r)
+        if not latest:
+            return records
+        arts = {a["id"]: dict(a) for a in c.execute(
+            sa.select(articles).where(articles.c.id.in_(list(latest)))).mappings()}
+    by_hash = {content_hash(r["title"], r["lead"], r["text"]): k for k, r in enumerate(records)}
+    out = list(records)
+    for aid, dec in latest.items():
+        art = arts.get(aid)
+        if art is None:
+            continue
+        rec = _record(f"store:{art['uid']}", art, {**dec, "stratum": "review", "source": "decisions"})
+        k = by_hash.get(art["content_hash"]) or by_hash.get(content_hash(rec["title"], rec["lead"], rec["text"]))
+        if k is not None:  # the reviewer re-judged a labelled article: the decision wins
+            out[k] = {**out[k], "label": rec["label"], "field": rec["field"] or out[k]["field"],
+                      "deed": rec["deed"] or out[k]["deed"], "source": "decisions"}
+        else:
+            out.append(rec)
+    return out
+
+
+def data_hash(records: Sequence[dict[str, Any]]) -> str:
+    h = hashlib.sha256()
+    for r in sorted(records, key=lambda r: r["id"]):
+        h.update(json.dumps([r["id"], r["label"], r.get("field", ""), r.get("deed", ""), r.get("stratum", ""),
+                             content_hash(r["title"], r["lead"], r["text"])], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def groups_of(records: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Group key per record: the same text (duplicate copies under other ids) → the same group."""
+    keys: dict[str, int] = {}
+    out = []
+    for r in records:
+        body = r.get("text") or ""
+        k = body if len(body) > 200 else " ".join((r.get("title", ""), r.get("lead", ""), body))
+        k = " ".join(unicodedata.normalize("NFC", k).lower().split())[:2000]
+        out.append(keys.setdefault(hashlib.md5(k.encode()).hexdigest(), len(keys)))
+    return np.asarray(out)
+
+
+# ---------------------------------------------------------------------------
+# Natural-rate weights and metrics
+# ---------------------------------------------------------------------------
+
+def cells_of(records: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Post-stratification cell per record: "vocabulary", "other" or "" (not a probability sample).
+
+    Seed ``vocabulary`` items sample the vocabulary population; ``random``
+    items sample the whole press and fall in the cell the vocabulary rule
+    puts them in; ``nonvocabulary`` items (team labels) sample the articles
+    outside the rule; other items (active-learning picks, decisions) get ""."""
+    out = []
+    for r in records:
+        s = r.get("stratum", "")
+        if s == "vocabulary":
+            out.append("vocabulary")
+        elif s in RANDOM_STRATA:
+            out.append("vocabulary" if in_vocabulary_stratum(r) else "other")
+        elif s == "nonvocabulary":  # drawn at random among articles outside the vocabulary rule
+            out.append("other" if not in_vocabulary_stratum(r) else "vocabulary")
+        else:
+            out.append("")
+    return np.asarray(out)
+
+
+def natural_weights(records: Sequence[dict[str, Any]], population: dict[str, int] | None = None) -> np.ndarray:
+    """Weight per record so that weighted sums estimate the press at its natural base rate."""
+    pop = population or PRESS_POPULATION
+    cells = cells_of(records)
+    w = np.zeros(len(records))
+    for cell, n_pop in pop.items():
+        m = cells == cell
+        if m.any():
+            w[m] = n_pop / m.sum()
+    return w
+
+
+def weighted_pr(y: np.ndarray, s: np.ndarray, w: np.ndarray, t: float) -> tuple[float, float]:
+    pred = s >= t
+    tp = float((w * (pred & (y == 1))).sum())
+    fp = float((w * (pred & (y == 0))).sum())
+    fn = float((w * (~pred & (y == 1))).sum())
+    prec = tp / (tp + fp) if tp + fp > 0 else 1.0
+    rec = tp / (tp + fn) if tp + fn > 0 else 0.0
+    return prec, rec
+
+
+def choose_thresholds(y: np.ndarray, s: np.ndarray, w: np.ndarray,
+                      target_precision: float = TARGET_PRECISION,
+                      y1: np.ndarray | None = None) -> dict[str, Any]:
+    """Thresholds from the (reweighted) precision/recall curve.
+
+    label2: the highest recall of label 2 with weighted precision >= ``target_precision``
+    (else the best F1); label1: the best weighted F1 for "label >= 1" (``y1``), never above label2."""
+    cand = np.unique(np.round(s, 4))
+    best, best_f1 = None, (-1.0, 0.5)
+    for t in cand:
+        p, r = weighted_pr(y, s, w, t)
+        f1 = 2 * p * r / (p + r) if p + r > 0 else 0
+        if f1 > best_f1[0]:
+            best_f1 = (f1, float(t))
+        if p >= target_precision and (best is None or r > best[1] or (r == best[1] and t > best[0])):
+            best = (float(t), r)
+    if best is not None and best[1] > 0:
+        t2, rule = best[0], f"max recall with natural-rate precision >= {target_precision}"
+    else:
+        t2, rule = best_f1[1], f"max natural-rate F1 (precision {target_precision} not reachable)"
+    t1, f1best = t2, -1.0
+    if y1 is not None:
+        for t in cand[cand <= t2]:
+            p, r = weighted_pr(y1, s, w, t)
+            f1 = 2 * p * r / (p + r) if p + r > 0 else 0
+            if f1 > f1best:
+                t1, f1best = float(t), f1
+    return {"label2": round(float(t2), 4), "label1": round(float(min(t1, t2)), 4), "rule": rule,
+            "label1_rule": "max natural-rate F1 of label >= 1 (at most the label2 threshold)"}
+
+
+def _metrics_once(y, s, w, t2):  # noqa: ANN001
+    if y.sum() == 0 or y.sum() == len(y):
+        return None
+    ap = average_precision_score(y, s, sample_weight=w)
+    p, r = weighted_pr(y, s, w, t2)
+    return ap, p, r
+
+
+def metrics_with_ci(y: np.ndarray, s: np.ndarray, w: np.ndarray, t2: float, cells: np.ndarray,
+                    n_boot: int = 500, seed: int = 0) -> dict[str, Any]:
+    """PR-AUC (average precision), precision and recall at ``t2``, weighted by ``w``,
+    with 95% bootstrap intervals (resampling within each cell)."""
+    base = _metrics_once(y, s, w, t2)
+    rng = np.random.default_rng(seed)
+    idx_by_cell = [np.flatnonzero(cells == c) for c in np.unique(cells)]
+    boots = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in idx_by_cell])
+        m = _metrics_once(y[idx], s[idx], w[idx], t2)
+        if m is not None:
+            boots.append(m)
+    B = np.asarray(boots)
+    out: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum())}
+    for k, name in enumerate(("pr_auc", "precision", "recall")):
+        out[name] = round(float(base[k]), 4) if base else None
+        if len(B):
+            out[name + "_ci"] = [round(float(np.percentile(B[:, k], 2.5)), 4),
+                                 round(float(np.percentile(B[:, k], 97.5)), 4)]
+    return out
+
+
+def evaluate_scores(records: Sequence[dict[str, Any]], scores: np.ndarray, t2: float,
+                    n_boot: int = 500, seed: int = 0) -> dict[str, Any]:
+    """Metrics of label-2 scores on the labelled mix and reweighted to the natural stream."""
+    y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
+    s = np.asarray(scores, dtype=float)
+    cells = cells_of(records)
+    ev = cells != ""
+    out = {"labelled_mix": metrics_with_ci(y, s, np.ones(len(y)), t2, np.where(ev, "a", "b"), n_boot, seed)}
+    if ev.sum() and y[ev].sum():
+        w = natural_weights(records)
+        out["natural"] = metrics_with_ci(y[ev], s[ev], w[ev], t2, cells[ev], n_boot, seed)
+        out["natural"]["base_rate"] = round(float((w[ev] * y[ev]).sum() / w[ev].sum()), 4)
+        for cell in ("vocabulary", "other"):
+            m = cells == cell
+            if m.sum() and y[m].sum():
+                out[cell] = metrics_with_ci(y[m], s[m], np.ones(int(m.sum())), t2, cells[m], n_boot, seed)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Cross-validation
+# ---------------------------------------------------------------------------
+
+def cv_folds(records: Sequence[dict[str, Any]], n_folds: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds grouped by text (duplicates never straddle train and test)."""
+    y = np.asarray([int(r["label"]) for r in records])
+    cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(cv.split(np.zeros(len(y)), y, groups_of(records)))
+
+
+def oof_scores(make: Callable[[], Any], records: Sequence[dict[str, Any]],
+               folds: Sequence[tuple[np.ndarray, np.ndarray]], y: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold P(label 2) of a fresh ``make()`` estimator per fold (fit on article dicts)."""
+    y = np.asarray([1 if r["label"] == 2 else 0 for r in records]) if y is None else y
+    recs = list(records)
+    out = np.zeros(len(recs))
+    for tr, te in folds:
+        est = make().fit([recs[i] for i in tr], y[tr])
+        out[te] = est.predict_proba([recs[i] for i in te])[:, 1]
+    return out
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+    out = {"python": platform.python_version()}
+    for pkg in ("scikit-learn", "numpy", "scipy", "underthesea", "joblib"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def _field_macro_f1(records: Sequence[dict[str, Any]], folds, key: str, make: Callable[[], Any]) -> float | None:  # noqa: ANN001
+    """Cross-validated macro-F1 of the field (or deed) classifier on label 2+1 items."""
+    idx = [i for i, r in enumerate(records) if r["label"] >= 1 and r.get(key)]
+    if len(idx) < 20:
+        return None
+    pos = {i: k for k, i in enumerate(idx)}
+    recs = [records[i] for i in idx]
+    yk = np.asarray([r[key] for r in recs])
+    pred = np.empty(len(idx), dtype=object)
+    for tr, te in folds:
+        tr_ = [pos[i] for i in tr if i in pos]
+        te_ = [pos[i] for i in te if i in pos]
+        if not te_ or len(set(yk[tr_])) < 2:
+            continue
+        est = make().fit([recs[i] for i in tr_], list(yk[tr_]))
+        pred[te_] = est.predict([recs[i] for i in te_])
+    ok = pred != None  # noqa: E711
+    return round(float(f1_score(yk[ok], pred[ok].astype(str), average="macro")), 4)
+
+
+# ---------------------------------------------------------------------------
+# Train
+# ---------------------------------------------------------------------------
+
+def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: int = 5, seed: int = 0,
+          make_pipeline: Callable[[], Any] | None = None, version: str | None = None,
+          compared_with: dict[str, Any] | None = None, n_boot: int = 500,
+          log: Callable[[str], None] | None = print) -> dict[str, Any]:
+    """Cross-validate, choose thresholds, fit on everything, write ``out_dir/<version>/``; return the card."""
+    from .classify import Model, field_estimators, make_label_pipeline
+    from .labeling import apply_lfs, combine
+    t0 = time.time()
+    say = log or (lambda _m: None)
+    records = [r for r in records if r.get("title") or r.get("text")]
+    make = make_pipeline or (lambda: make_label_pipeline(seed=seed))
+    y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
+    dhash = data_hash(records)
+    version = version or f"{dt.date.today().isoformat()}-{dhash[:8]}"
+    say(f"training {version}: {len(records)} labelled articles, {int(y.sum())} label 2")
+
+    metrics: dict[str, Any] = {}
+    thresholds: dict[str, Any] = {"label2": 0.5, "label1": 0.2, "rule": "default (no cross-validation)"}
+    folds = cv_folds_ = None
+    oof = None
+    if cv_folds and cv_folds > 1:
+        folds = cv_folds_ = globals()["cv_folds"](records, cv_folds, seed)
+        oof = oof_scores(make, records, folds, y)
+        cells = cells_of(records)
+        ev = cells != ""
+        w = natural_weights(records)
+        y1 = np.asarray([1 if r["label"] >= 1 else 0 for r in records])
+        if ev.any() and y[ev].sum():
+            thresholds = choose_thresholds(y[ev], oof[ev], w[ev], y1=y1[ev])
+        else:
+            thresholds = choose_thresholds(y, oof, np.ones(len(y)), y1=y1)
+        metrics = evaluate_scores(records, oof, thresholds["label2"], n_boot=n_boot, seed=seed)
+        # the keyword baseline (labelling functions, majority vote) on the same items
+        kw = (combine(apply_lfs(records)) == 2).astype(float)
+        compared = {"keyword_lfs": evaluate_scores(records, kw, 0.5, n_boot=200, seed=seed)}
+        say(f"cross-validated in {time.time() - t0:.0f}s: natural PR-AUC "
+            f"{metrics.get('natural', {}).get('pr_auc')} thresholds {thresholds}")
+    else:
+        compared = {}
+    if compared_with:
+        compared.update(compared_with)
+
+    fmake, dmake, fsource = field_estimators()
+    from sklearn.base import clone
+    field_f1 = _field_macro_f1(records, folds, "field", lambda: clone(fmake)) if folds else None
+    deed_f1 = _field_macro_f1(records, folds, "deed", lambda: clone(dmake)) if folds else None
+
+    label_pipe = make().fit(list(records), y)
+    fd = [r for r in records if r["label"] >= 1 and r.get("field")]
+    field_model = clone(fmake).fit(fd, [r["field"] for r in fd]) if len({r["field"] for r in fd}) > 1 else None
+    dd = [r for r in records if r["label"] >= 1 and r.get("deed")]
+    deed_model = clone(dmake).fit(dd, [r["deed"] for r in dd]) if len({r["deed"] for r in dd}) > 1 else None
+
+    from collections import Counter
+    card = {
+        "version": version,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "data_hash": dhash,
+        "n_records": len(records),
+        "label_counts": {str(k): v for k, v in sorted(Counter(r["label"] for r in records).items())},
+        "strata": dict(Counter(r.get("stratum", "") for r in records)),
+        "sources": dict(Counter(r.get("source", "") for r in records)),
+        "population": PRESS_POPULATION,
+        "model": {"label": "FeatureUnion(TF-IDF syllable 1-2-grams of headline and body, labelling-function "
+                           "votes) -> CalibratedClassifierCV(LogisticRegression, sigmoid)",
+                  "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},
+                  "field": fsource, "deed": fsource},
+        "cv": {"folds": cv_folds, "grouped_by": "text (duplicates never straddle folds)", "seed": seed,
+               "bootstrap": n_boot},
+        "metrics": metrics,
+        "field_macro_f1": field_f1,
+        "deed_macro_f1": deed_f1,
+        "thresholds": thresholds,
+        "score": "calibrated P(label 2) (sigmoid calibration on the labelled training mix)",
+        "compared_with": compared,
+        "libraries": library_versions(),
+        "train_seconds": round(time.time() - t0, 1),
+    }
+    model = Model(label_pipe, field_model, deed_model, card)
+    path = model.save(Path(out_dir) / version)
+    if oof is not None:  # out-of-fold scores, for error analysis without retraining
+        with open(path / OOF_FILE, "w", encoding="utf-8") as f:
+            for r, sc in zip(records, oof):
+                f.write(json.dumps({"id": r["id"], "label": r["label"], "stratum": r.get("stratum", ""),
+                                    "source": r.get("source", ""), "score": round(float(sc), 5)},
+                                   ensure_ascii=False) + "\n")
+    card["path"] = str(path)
+    say(f"wrote {path} in {time.time() - t0:.0f}s")
+    return card
+
+
+TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl")
+
+
+def default_label_paths() -> list[Path]:
+    """The seed labels and the team's labels (what the bundled model is trained on)."""
+    from .config import REPO_DIR, shared_corpora
+    paths = [shared_corpora() / "labels" / "seed.jsonl"]
+    for name in TEAM_LABEL_FILES:
+        team = REPO_DIR / "corpora" / "labels" / name
+        if team.is_file():
+            paths.append(team)
+    return paths
+
+
+def train_default(out_dir: str | Path, *, label_paths: Sequence[str | Path] | None = None, store: Any = None,
+                  cv_folds: int = 5, seed: int = 0, **kw: Any) -> dict[str, Any]:
+    """What ``nguoitot train`` does: seed + team labels (+ files) + store decisions → models_dir/<version>."""
+    from .config import shared_corpora
+    paths = list(default_label_paths()) + [Path(p) for p in (label_paths or [])]
+    recs = load_training_data(paths, shared_corpora() / "press.jsonl.gz", store=store)
+    return train(recs, out_dir, cv_folds=cv_folds, seed=seed, **kw)

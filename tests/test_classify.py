@@ -1,0 +1,94 @@
+"""The bundled candidate classifier scores real press articles by the contract."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from pipeline.classify import Model, article_parts, load_model, make_label_pipeline, syllable_tokens
+from pipeline.config import BUNDLED_MODEL_DIR
+from pipeline.taxonomy import DEEDS, FIELDS
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return load_model(BUNDLED_MODEL_DIR)
+
+
+def test_bundle_is_small_and_carries_its_card(model):
+    size = sum(p.stat().st_size for p in BUNDLED_MODEL_DIR.iterdir())
+    assert size < 8_000_000
+    card = json.loads((BUNDLED_MODEL_DIR / "card.json").read_text())
+    assert model.version == card["version"]
+    assert 0 < model.thresholds["label1"] <= model.thresholds["label2"] < 1
+    assert isinstance(model.label_pipeline, Pipeline)
+    for key in ("data_hash", "label_counts", "metrics", "thresholds", "libraries", "compared_with"):
+        assert key in card
+
+
+def test_scores_follow_the_contract_on_real_articles(model, press_by_id, seed_labels):
+    ids = [s["id"] for s in seed_labels[:150]]
+    recs = [press_by_id[i] for i in ids]
+    out = model.score(recs)
+    assert len(out) == len(recs)
+    for o in out:
+        assert 0.0 <= o["score"] <= 1.0
+        assert o["label"] == model.label_of(o["score"])
+        if o["label"] == 0:
+            assert o["field"] == "" and o["deed"] == "" and o["exemplars"] == []
+        else:
+            assert o["field"] in FIELDS and o["deed"] in DEEDS
+            assert 0 < o["field_conf"] <= 1
+            assert o["reason"]
+        assert isinstance(o["terms"], list)
+    flagged = [(r, o) for r, o in zip(recs, out) if o["label"] == 2]
+    assert flagged, "no candidate among 150 seed articles"
+    for r, o in flagged:
+        # the reason is a sentence of the article itself
+        assert o["reason"] in " ".join(article_parts(r))
+        assert o["terms"], "a flagged story must say which terms pushed it"
+
+
+def test_known_stories(model, press_by_id, seed_labels):
+    by_id = {s["id"]: s for s in seed_labels}
+    # a random-stratum story: a young man returns ~50 million đồng to its owner
+    honest = next(press_by_id[i] for i, s in by_id.items()
+                  if s["stratum"] == "random" and s["label"] == 2 and "trả lại" in press_by_id[i]["title"])
+    o = model.score([honest])[0]
+    assert o["label"] == 2 and o["deed"] == "trung-thuc"
+    # foreign politics and stock-market items are not candidates
+    negs = [press_by_id[i] for i, s in by_id.items() if s["stratum"] == "random" and s["label"] == 0][:100]
+    labels = [o["label"] for o in model.score(negs)]
+    assert labels.count(2) <= 3
+
+
+def test_title_only_and_empty_records(model):
+    out = model.score([{"title": "Nam thanh niên nhặt được ví tiền, trả lại cho người đánh rơi"},
+                       {"title": "Giá vàng hôm nay tăng mạnh", "lead": None, "text": None},
+                       {"title": ""}])
+    assert len(out) == 3
+    assert out[0]["score"] > out[1]["score"]
+    assert all(0 <= o["score"] <= 1 for o in out)
+    assert model.score([]) == []
+
+
+def test_syllables_canonical_tone_placement():
+    # both tone placements give one token, as text.normalize defines it
+    assert syllable_tokens("Hoà bình, HÒA BÌNH") == ["hòa", "bình", "hòa", "bình"]
+
+
+def test_label_pipeline_is_a_sklearn_estimator():
+    p = make_label_pipeline(C=2.0)
+    q = clone(p).set_params(clf__estimator__C=4.0)
+    assert q.get_params()["clf__estimator__C"] == 4.0
+    assert "features__head__tfidf__min_df" in p.get_params()
+
+
+def test_run_together_titles_are_split(press_by_id):
+    nld = next(r for r in press_by_id.values() if not r["text"] and len(r["title"]) > 400)
+    t, _, x = article_parts(nld)
+    assert 10 < len(t) <= 250 and len(x) > 100
+    assert nld["title"].startswith(t)
