@@ -398,7 +398,10 @@ class Fetcher:
             h.robots = rp
         else:
             # RFC 9309 §2.3.1.3/4: unreachable robots.txt means complete disallow.
-            h.robots_error = f"robots.txt unreachable ({res.error or res.status}): host skipped"
+            if res.status is None or res.status < 500:
+                h.robots_error = f"host unreachable: {res.error}"
+            else:
+                h.robots_error = f"robots.txt answered HTTP {res.status}: host skipped this run (RFC 9309)"
 
     # -- conditional GET state --------------------------------------------
     def cached_validators(self, url: str) -> dict[str, str]:

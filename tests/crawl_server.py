@@ -147,7 +147,7 @@ def rss(items: list[dict[str, Any]], title: str, link: str) -> str:
 
 
 class CrawlServer:
-    def __init__(self, corpora: Path, press_limit: int = 300, robots: str = DEFAULT_ROBOTS,
+    def __init__(self, corpora: Path, press_limit: int = 300, robots: str | int | None = DEFAULT_ROBOTS,
                  port: int = 0):
         self.corpora = Path(corpora)
         self.robots = robots
@@ -325,6 +325,8 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
             if path == "/robots.txt":
                 if s.robots is None:
                     return self.send(404, b"no robots", "text/plain")
+                if isinstance(s.robots, int):  # a server error on robots.txt
+                    return self.send(s.robots, b"robots.txt error", "text/plain")
                 return self.send(200, s.robots.encode(), "text/plain; charset=utf-8")
             if path.startswith("/private/"):
                 return self.send(200, self.press_page(0))

@@ -165,7 +165,11 @@ def test_robots_unreachable_means_disallow(corpora: Path) -> None:
         (r,) = fetch_all([srv.url("/private/x.html")])
         assert r.ok
     (r,) = fetch_all(["http://127.0.0.1:9/x.html"], retries=0)  # nothing listens on port 9
-    assert r.error.startswith("robots.txt unreachable")
+    assert r.error.startswith("host unreachable: network error: ConnectError")
+    with CrawlServer(corpora, press_limit=5, robots=503) as srv:  # 5xx robots.txt: disallow all
+        a, b = fetch_all([srv.url("/press/0.html"), srv.url("/press/1.html")])
+        assert a.error == b.error == "robots.txt answered HTTP 503: host skipped this run (RFC 9309)"
+        assert srv.hits["/press/0.html"] == 0 and srv.hits["/robots.txt"] == 2  # one try + one retry
 
 
 def test_bounded_concurrency(server: CrawlServer) -> None:
