@@ -153,7 +153,7 @@ def _regex_salvage(body: bytes, base_url: str) -> list[dict[str, Any]]:
 
 
 def parse_feed(body: bytes, base_url: str) -> list[dict[str, Any]]:
-    """Entries of an RSS 0.9x/1.0 (RDF)/2.0 or Atom feed, newest first when dated.
+    """Entries of an RSS 0.9x/1.0 (RDF)/2.0 or Atom feed, in feed order, duplicates dropped.
 
     Raises ``ValueError`` when nothing usable can be salvaged from the bytes.
     """
@@ -231,5 +231,15 @@ def parse_sitemap(body: bytes, base_url: str) -> list[dict[str, Any]]:
         out.append({"url": clean_url(loc, base_url), "title": _strip_html(title), "summary": "",
                     "published": parse_date(pub) or parse_date(lastmod),
                     "sitemap": kind == "sitemapindex"})
-    out.sort(key=lambda e: e["published"] or "", reverse=True)
+    out.sort(key=lambda e: _instant(e["published"]), reverse=True)
     return out
+
+
+def _instant(iso: str | None) -> float:
+    """Seconds since the epoch of an ISO date (undated: oldest)."""
+    if not iso:
+        return float("-inf")
+    try:
+        return dt.datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return float("-inf")

@@ -42,6 +42,7 @@ from . import __version__
 CONTACT_URL = "https://example.org/nguoitot"  # placeholder: the deploying office's page
 USER_AGENT = f"nguoitot/{__version__} (+{CONTACT_URL})"
 ROBOTS_UA = "nguoitot"
+ROBOTS_TTL = 24 * 3600  # seconds a stored robots.txt is trusted (RFC 9309 §2.4)
 
 MB = 1024 * 1024
 
@@ -382,26 +383,54 @@ class Fetcher:
         return None
 
     async def _load_robots(self, url: str, h: _Host) -> None:
+        """Read the host's robots.txt: from the store if fetched in the last 24 hours
+        (RFC 9309 §2.4), else from the host (and keep it in the store)."""
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-        res = await self._get(robots_url, headers={}, max_bytes=512 * 1024, check_robots=False,
-                              min_interval=0.0)
+        status, text, error = self._cached_robots(robots_url)
+        if status is None:
+            res = await self._get(robots_url, headers={}, max_bytes=512 * 1024, check_robots=False,
+                                  min_interval=0.0)
+            status, error = res.status, res.error
+            text = res.text() if error is None and status == 200 else ""
+            if self.store is not None and (error is None or (status or 0) in range(400, 500)):
+                raw_hash = self.store.put_raw(res.body, "text/plain", robots_url) if error is None else None
+                self.record(res, raw_hash=raw_hash)
         h.robots_done = True
         rp = urllib.robotparser.RobotFileParser(robots_url)
-        if res.error is None and res.status == 200:
-            lines = res.text().splitlines()
+        if error is None and status == 200:
+            lines = text.splitlines()
             rp.parse(lines)
             h.robots = rp
             h.crawl_delay = crawl_delay(lines, ROBOTS_UA)
-        elif res.status is not None and 400 <= res.status < 500:
+        elif status is not None and 400 <= status < 500:
             rp.allow_all = True
             h.robots = rp
-        else:
+        elif status is None or status < 500:
             # RFC 9309 §2.3.1.3/4: unreachable robots.txt means complete disallow.
-            if res.status is None or res.status < 500:
-                h.robots_error = f"host unreachable: {res.error}"
-            else:
-                h.robots_error = f"robots.txt answered HTTP {res.status}: host skipped this run (RFC 9309)"
+            h.robots_error = f"host unreachable: {error}"
+        else:
+            h.robots_error = f"robots.txt answered HTTP {status}: host skipped this run (RFC 9309)"
+
+    def _cached_robots(self, robots_url: str) -> tuple[int | None, str, str | None]:
+        if self.store is None:
+            return None, "", None
+        st = fetch_state_of(self.store, robots_url)
+        if not st or not st.get("fetched"):
+            return None, "", None
+        try:
+            age = time.time() - dt.datetime.fromisoformat(st["fetched"]).timestamp()
+        except ValueError:
+            return None, "", None
+        if age > ROBOTS_TTL:
+            return None, "", None
+        if st["status"] == 200 and st.get("raw_hash"):
+            data = self.store.get_raw(st["raw_hash"])
+            if data is not None:
+                return 200, decode(data, detect_encoding(data)), None
+        if st["status"] is not None and 400 <= st["status"] < 500:
+            return st["status"], "", f"HTTP {st['status']}"
+        return None, "", None
 
     # -- conditional GET state --------------------------------------------
     def cached_validators(self, url: str) -> dict[str, str]:
