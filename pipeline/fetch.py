@@ -559,6 +559,7 @@ class Fetcher:
             if wait > 0:
                 self.stats["wait"] += wait
                 await asyncio.sleep(wait)
+            hold = 0.0
             try:
                 async with self._sem:
                     try:
@@ -567,8 +568,12 @@ class Fetcher:
                     except asyncio.TimeoutError:
                         raise _Retry(f"timeout: no complete response within "
                                      f"{self.total_timeout:g}s") from None
+            except _Retry as e:
+                # The host asked us to wait (429/503 Retry-After): every request to it waits.
+                hold = min(e.delay or 0.0, self.max_retry_after)
+                raise
             finally:
-                h.next_at = time.monotonic() + self.interval(url, min_interval)
+                h.next_at = time.monotonic() + max(self.interval(url, min_interval), hold)
 
     async def _request(self, url: str, headers: dict[str, str],
                        max_bytes: int) -> tuple[int, dict[str, str], bytes]:

@@ -177,3 +177,20 @@ def test_bounded_concurrency(server: CrawlServer) -> None:
     rs = fetch_all([server.url(f"/fail/sleep/0.4?{i}") for i in range(4)], concurrency=2)
     assert all(r.ok for r in rs)
     assert time.monotonic() - t >= 0.8 - 0.05  # 4 requests, 2 at a time
+
+
+def test_retry_after_holds_the_whole_host(server: CrawlServer) -> None:
+    """After a 429 with Retry-After: 1, other requests to that host wait too (politeness on)."""
+    t0 = time.monotonic()
+
+    async def go():
+        async with Fetcher(None, **{**FAST, "politeness": True, "min_interval": 0.0}) as f:
+            first = asyncio.ensure_future(f.fetch(server.url("/fail/429/hold?n=1&after=1")))
+            await asyncio.sleep(0.3)  # the 429 has been answered by now
+            return await first, await f.fetch(server.url("/press/9.html"))
+    r429, other = asyncio.run(go())
+    assert r429.ok and other.ok
+    first = [t for p, t in server.times if p.startswith("/fail/429/hold")][0]
+    later = [t for p, t in server.times if p == "/press/9.html" and t >= t0][0]
+    assert later - first >= 0.95
+
