@@ -436,9 +436,12 @@ def reclassify(store: Store, cid: int, user: str, *, field: str | None = None, d
         if deed is not None:
             cand["deed"] = deed
         label = 2 if cand["status"] == "accepted" else None
-        action = "field" if field is not None and (deed is None or deed == old["deed"]) else "deed"
-        _per_article(store, c, cand, user, action, label, None, _clean_note(note),
-                     payload={"old": old, "new": {"field": cand["field"], "deed": cand["deed"]}})
+        # one action per changed column ("field", "deed"): candidates.build_candidates keeps
+        # the columns a reviewer set by these action names
+        actions = [a for a in ("field", "deed") if cand[a] != old[a]] or ["field" if field is not None else "deed"]
+        for action in actions:
+            _per_article(store, c, cand, user, action, label, None, _clean_note(note),
+                         payload={"old": old, "new": {"field": cand["field"], "deed": cand["deed"]}})
         _set(c, cid, field=cand["field"], deed=cand["deed"])
 
 
@@ -525,6 +528,9 @@ def split(store: Store, cid: int, article_ids: list[int], user: str, name: str |
                            payload={"new_candidate": new_id, "articles": chosen}, conn=c)
         store.add_decision(user, "split", candidate_id=new_id, note=note,
                            payload={"from": cid, "articles": chosen}, conn=c)
+        if name:  # a reviewer-set name: the candidates stage must not overwrite it
+            store.add_decision(user, "rename", candidate_id=new_id, note=note,
+                               payload={"index": 0, "old": cand["name"], "new": new_name}, conn=c)
         _set(c, cid)
     return new_id
 

@@ -190,8 +190,12 @@ def test_rename_reclassify_and_replay(filled):
     review.rename(store, cid, "lan", "  Nguyễn   Văn Nam ")
     cand = _cand(store, cid)
     assert cand["name"] == "Nguyễn Văn Nam" and json.loads(cand["exemplars"])[0]["name"] == "Nguyễn Văn Nam"
+    before = _cand(store, cid)
     review.reclassify(store, cid, "lan", field="cong-dong", deed="cuu-nguoi")
     cand = _cand(store, cid)
+    changed = {k for k in ("field", "deed") if before[k] != cand[k]}
+    # one action per changed column, as candidates.build_candidates reads them
+    assert {r["action"] for r in _decisions(store, cid) if r["action"] in ("field", "deed")} == changed
     assert (cand["field"], cand["deed"]) == ("cong-dong", "cuu-nguoi")
     rows = [r for r in _decisions(store, cid) if r["action"] in ("field", "deed")]
     assert rows and all(r["field"] == "cong-dong" and r["label"] is None for r in rows)  # not accepted yet
