@@ -273,3 +273,21 @@ def test_label_article_and_counts(filled):
     assert c["articles"] == 1 and c["by_label"][0] == 1  # the latest label per article counts
     last = _decisions(store)[-1]
     assert last["label"] == 0 and last["field"] is None
+
+
+def test_decision_labels_reach_training(filled):
+    """The classifier's train.py reads decisions (label not NULL, latest per article)."""
+    train = pytest.importorskip("pipeline.train")
+    merge = getattr(train, "_merge_decisions", None)
+    if merge is None:
+        pytest.skip("pipeline.train has no _merge_decisions in this version")
+    store, ids = filled
+    review.decide(store, ids[0], "lan", "accept")  # 3 articles, label 2
+    review.decide(store, ids[1], "lan", "reject", reason_code="not-a-deed")  # label 0
+    review.decide(store, ids[2], "lan", "reject", reason_code="other", note="không liên lạc được")  # no label
+    recs = merge([], store)
+    labels = sorted(r["label"] for r in recs)
+    assert labels == [0, 2, 2, 2]
+    acc = [r for r in recs if r["label"] == 2]
+    cand = review.candidate_detail(store, ids[0])
+    assert all(r["field"] == cand["field"] and r["deed"] == cand["deed"] for r in acc)

@@ -406,8 +406,13 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
         return render(request, "train.html", counts=review.label_counts(store), job=app.state.train)
 
     def _default_train() -> Any:
-        from ..train import train_cli
-        return train_cli(store=store, models_dir=getattr(config, "models_dir", None), promote=False)
+        """What ``nguoitot train`` does, with the store's decisions; the new version is not promoted."""
+        from .. import train as tr
+        models_dir = getattr(config, "models_dir", None) or "models"
+        if hasattr(tr, "train_cli"):
+            return tr.train_cli(seed_labels=None, press=None, extra_labels=[], store=store,
+                                models_dir=models_dir, promote=False)
+        return tr.train_default(models_dir, store=store)
 
     @app.post("/train")
     async def train(request: Request):
