@@ -45,11 +45,34 @@ def score(pairs, predict, show=0):
     return p, r, f, n_pred, n_gold
 
 
+def _use_ner_cache(path):
+    """Memoise underthesea NER on disk so that tuning runs skip it (speed is then not measured)."""
+    import atexit
+    import pickle
+
+    import pipeline.nlp as nlp
+
+    p = Path(path)
+    cache = pickle.loads(p.read_bytes()) if p.is_file() else {}
+    real = nlp._ner_spans
+
+    def cached(sentence):
+        if sentence not in cache:
+            cache[sentence] = real(sentence)
+        return cache[sentence]
+
+    nlp._ner_spans = cached
+    atexit.register(lambda: p.write_bytes(pickle.dumps(cache)))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", type=int, default=0, help="print K articles with errors")
+    ap.add_argument("--ner-cache", default="", help="pickle file memoising NER per sentence across runs")
     a = ap.parse_args(argv)
+    if a.ner_cache:
+        _use_ner_cache(a.ner_cache)
     pairs = load_seed((2,))
     if a.limit:
         pairs = pairs[:a.limit]

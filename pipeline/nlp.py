@@ -144,8 +144,13 @@ def same_name(a: str, b: str) -> bool:
 # NER
 # ---------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
 def ner_spans(sentence: str) -> list[tuple[str, str]]:
-    """Merged BIO spans of underthesea's NER: [(text, 'PER'|'LOC'|'ORG'|'MISC')]."""
+    """Merged BIO spans of underthesea's NER: [(text, 'PER'|'LOC'|'ORG'|'MISC')] (memoised)."""
+    return _ner_spans(sentence)
+
+
+def _ner_spans(sentence: str) -> list[tuple[str, str]]:
     from underthesea import ner
 
     try:
@@ -210,6 +215,11 @@ def unit_mentions(sentence: str) -> list[str]:
             pos = t.end()
             if len(toks) >= 14:
                 break
+        # "… Nụ Cười 3 và Chương trình …": "và" joins two names unless an acronym follows ("PCCC và CNCH")
+        for i, w in enumerate(toks):
+            if w.lower() == "và" and (i + 1 >= len(toks) or not toks[i + 1].isupper()):
+                toks = toks[:i]
+                break
         # trailing lower-case words are not part of the name
         while toks and not (toks[-1][0].isupper() or toks[-1][0].isdigit()):
             toks.pop()
@@ -266,20 +276,34 @@ def person_mentions(sentence: str) -> list[tuple[str, str]]:
 # Exemplars
 # ---------------------------------------------------------------------------
 
-def _key_sentences(title: str, text: str, lead: str = "", max_sentences: int = 14) -> list[tuple[int, str]]:
-    """(weight, sentence) for the sentences worth running NER on."""
-    out: list[tuple[int, str]] = []
+def _sentences_of(title: str, text: str, lead: str = "", max_body: int = 80) -> list[tuple[float, str, bool]]:
+    """(weight, sentence, run NER?) for title, lead and body sentences.
+
+    NER (slow) runs on the title, the lead, the first body sentences and
+    sentences with deed vocabulary, at most ``_NER_BUDGET`` of them; the cheap
+    patterns run on every sentence.
+    """
+    out: list[tuple[float, str, bool]] = []
     if title:
-        out.append((3, normalize(title)[:400]))
+        out.append((3.0, normalize(title)[:400], True))
     for s in sentences(lead)[:4]:
-        out.append((2, s))
-    body = sentences(text)
+        out.append((2.0, s, True))
+    body = sentences(text)[:max_body]
+    if not text and len(title) > 300:  # NLĐ items: everything in the title
+        body = sentences(title)[1:max_body]
+    budget = _NER_BUDGET - len(out)
     for i, s in enumerate(body):
-        if len(out) >= max_sentences:
-            break
-        if i < 3 or DEED_WORDS.search(s.lower()):
-            out.append((1, s[:500]))
+        w = 1.2 if i < 3 else (1.0 if i < 10 else 0.7)
+        ner = budget > 0 and (i < 3 or bool(DEED_WORDS.search(s.lower())) or bool(_ACHIEVE.search(s.lower())))
+        if ner:
+            budget -= 1
+        out.append((w, s[:600], ner))
     return out
+
+
+_NER_BUDGET = 16
+_ACHIEVE = re.compile(r"(?<![^\W_])(thủ khoa|giải thưởng|huy chương|danh hiệu|vô địch|xuất sắc|"
+                      r"tiêu biểu|điển hình|gương|người hùng|anh hùng)(?![^\W_])")
 
 
 def _role_of(prefix: str) -> str:
@@ -309,42 +333,81 @@ def _unit_after(sentence: str, name_end: int) -> str:
 def _unit_is_collective_actor(unit: str) -> bool:
     f = fold(unit)
     return not any(f.startswith(h) for h in ("ủy ban", "ubnd", "mặt trận", "làng", "thôn", "ấp", "bản",
-                                             "ban", "phòng giáo dục"))
+                                             "ban", "phòng giáo dục", "tổ dân phố", "khu"))
 
 
-def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> list[dict]:
-    """The people and collectives the story is about, most central first.
+_NOT_ACTOR_RE = re.compile(
+    r"(?<![^\W_])(?:" + _alts(_NOT_ACTOR) + r")(?:\s+(?:là|tên|của))?(?:\s+(?:"
+    + _alts(HONORIFICS) + r"))?\s*$")
+_OFFICIAL = re.compile(r"(?<![^\W_])(chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|trưởng phòng|bí thư|"
+                       r"phó bí thư|thứ trưởng|bộ trưởng|người phát ngôn|lãnh đạo|hiệu trưởng)(?![^\W_])")
 
-    Each item: ``{"name", "kind": "person"|"collective", "role", "unit",
-    "place"}`` (empty strings where the text says nothing). Victims,
-    suspects and patients are left out.
-    """
-    sents = _key_sentences(title or "", text or "", lead or "")
-    people: dict[str, dict] = {}
-    units: dict[str, dict] = {}
 
-    def add_person(name: str, weight: float, sentence: str, pos: int, prefix: str = ""):
+_COUNTRY = re.compile(r"^(?:Mỹ|Pháp|Nga|Úc|Nhật|Nhật Bản|Hàn Quốc|Trung Quốc|Đài Loan|Singapore|Lào|Campuchia|"
+                      r"Anh Quốc|Đức|Việt Nam|Việt)\s+")
+
+
+def _is_person_name(s: str) -> bool:
+    """Capitalised syllables, not an acronym ("CSGT"), not a place, country or unit word."""
+    toks = s.split()
+    if not toks or len(toks) > 6:
+        return False
+    for t in toks:
+        if not t[0].isupper() or (len(t) > 1 and t.isupper()):
+            return False
+        if len(t) == 1 and len(toks) > 1 and t is toks[-1] and not t.isalpha():
+            return False
+    if _is_place_name(s):
+        return False
+    return _looks_like_name(s)
+
+
+@lru_cache(maxsize=8192)
+def _is_place_name(s: str) -> bool:
+    from .gazetteer import find_places, resolve_province
+
+    if resolve_province(s) is not None or s in ("Việt Nam", "Việt", "Điện Biên Phủ"):
+        return True
+    ms = find_places(s)
+    return any(m.start == 0 and m.end == len(s) for m in ms)
+
+
+class _People:
+    """Accumulates person mentions, merging "Tuân" into "Nguyễn Đăng Tuân"."""
+
+    def __init__(self):
+        self.recs: dict[str, dict] = {}
+
+    def find(self, key: str) -> str | None:
+        for k in self.recs:
+            if f" {key} " in f" {k} " or f" {k} " in f" {key} ":
+                return k
+        return None
+
+    def add(self, name: str, weight: float, sentence: str, pos: int, prefix: str = "") -> None:
+        name = _COUNTRY.sub("", name)
         key = name_key(name)
         if not key or len(key) < 2:
             return
-        before = fold(sentence[max(0, pos - 25):pos])
-        if any(re.search(rf"(?<![^\W_]){re.escape(w)}\s*$", before) for w in _NOT_ACTOR):
-            weight -= 4
-        # merge with an existing longer/shorter form of the same name
-        for k in list(people):
-            if f" {key} " in f" {k} " or f" {k} " in f" {key} ":
-                rec = people[k]
-                if len(key) > len(k):
-                    people[key] = rec
-                    del people[k]
-                    rec["name"] = normalize_name(name)
-                break
+        if " " not in key and not prefix and self.find(key) is None:
+            return  # a lone capitalised syllable from NER ("Nghẹt", "Kinh"): not evidence of a person
+        before = fold(sentence[max(0, pos - 40):pos])
+        if _NOT_ACTOR_RE.search(before):
+            weight = -abs(weight) * 1.5
+        if _OFFICIAL.search(fold(prefix)) and _SPEECH.search(sentence.lower()):
+            weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết": the speaker, not the hero
+        k = self.find(key)
+        if k is None:
+            rec = self.recs[key] = {"name": normalize_name(name), "kind": "person", "role": "", "unit": "",
+                                    "place": "", "score": 0.0, "first": len(self.recs)}
         else:
-            rec = people.setdefault(key, {"name": normalize_name(name), "kind": "person", "role": "",
-                                          "unit": "", "place": "", "score": 0.0, "first": len(people)})
+            rec = self.recs[k]
+            if len(key) > len(k):  # keep the fuller form of the name
+                self.recs[key] = self.recs.pop(k)
+                rec["name"] = normalize_name(name)
+        if weight > 0 and DEED_WORDS.search(sentence.lower()):
+            weight *= 1.5
         rec["score"] += weight
-        if DEED_WORDS.search(sentence.lower()):
-            rec["score"] += 0.5 * weight
         if prefix and not rec["role"]:
             rec["role"] = _role_of(prefix)
         end = pos + len(name)
@@ -353,53 +416,63 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> lis
         if not rec["place"]:
             rec["place"] = _place_after(sentence, end)
 
-    for weight, s in sents:
+
+def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> list[dict]:
+    """The people and collectives the story is about, most central first.
+
+    Each item: ``{"name", "kind": "person"|"collective", "role", "unit",
+    "place"}`` (empty strings where the text says nothing). Victims,
+    suspects, patients and officials who only comment are left out.
+    """
+    people = _People()
+    units: dict[str, dict] = {}
+
+    def add_unit(u: str, weight: float) -> None:
+        k = fold(u)
+        for k2 in list(units):
+            if k2 in k or k in k2:
+                if len(k) > len(k2):
+                    units[k] = units.pop(k2)
+                    units[k]["name"] = u
+                else:
+                    k = k2
+                break
+        rec = units.setdefault(k, {"name": u, "kind": "collective", "role": "", "unit": "", "place": "",
+                                   "score": 0.0, "first": 100 + len(units)})
+        rec["score"] += weight
+
+    for weight, s, run_ner in _sentences_of(title or "", text or "", lead or ""):
+        deed = bool(DEED_WORDS.search(s.lower()))
         found = set()
         for name, prefix in person_mentions(s):
-            pos = s.find(name)
-            add_person(name, weight + 0.5, s, pos, prefix)
-            found.add(name_key(name))
-        for span, tag in ner_spans(s):
-            if tag == "PER" and _looks_like_name(span):
-                if name_key(span) in found:
-                    continue
-                pos = s.find(span)
-                # a lone given name with no prefix is weak evidence
-                w = weight if len(span.split()) >= 2 else weight * 0.5
-                add_person(span, w, s, pos)
-            elif tag in ("LOC", "ORG") and _is_unit(span) and span[0].isupper():
-                u = units.setdefault(fold(span), {"name": span, "kind": "collective", "role": "",
-                                                  "unit": "", "place": "", "score": 0.0,
-                                                  "first": 100 + len(units)})
-                u["score"] += weight * 0.5
-        for u in unit_mentions(s):
-            if not _unit_is_collective_actor(u):
+            if not _is_person_name(name):
                 continue
-            k = fold(u)
-            # merge with NER's shorter/longer version
-            for k2 in list(units):
-                if k2 in k or k in k2:
-                    if len(k) > len(k2):
-                        units[k] = units.pop(k2)
-                        units[k]["name"] = u
-                    k = k if k in units else k2
-                    break
-            rec = units.setdefault(k, {"name": u, "kind": "collective", "role": "", "unit": "",
-                                       "place": "", "score": 0.0, "first": 100 + len(units)})
-            rec["score"] += weight * (1.5 if DEED_WORDS.search(s.lower()) else 0.5)
+            people.add(name, weight + 0.5, s, s.find(name), prefix)
+            found.add(name_key(name))
+        if run_ner:
+            for span, tag in ner_spans(s):
+                if tag == "PER" and _is_person_name(span):
+                    if name_key(span) in found:
+                        continue
+                    w = weight if len(span.split()) >= 2 else weight * 0.5
+                    people.add(span, w, s, s.find(span))
+                elif tag in ("LOC", "ORG") and _is_unit(span) and span[0].isupper() \
+                        and _unit_is_collective_actor(span):
+                    add_unit(span, weight * (1.0 if deed else 0.4))
+        for u in unit_mentions(s):
+            if _unit_is_collective_actor(u):
+                add_unit(u, weight * (1.5 if deed else 0.5))
 
-    # People who are only the unit of someone else are not separate collectives.
-    ranked = sorted(people.values(), key=lambda r: (-r["score"], r["first"]))
-    ranked = [r for r in ranked if r["score"] >= 2.5][:max_people]
+    ranked = sorted(people.recs.values(), key=lambda r: (-r["score"], r["first"]))
+    top = ranked[0]["score"] if ranked else 0.0
+    ranked = [r for r in ranked if r["score"] >= max(1.5, 0.25 * top)][:max_people]
     person_units = {fold(r["unit"]) for r in ranked if r["unit"]}
     coll = sorted((u for k, u in units.items() if k not in person_units),
                   key=lambda r: (-r["score"], r["first"]))
-    coll = [u for u in coll if u["score"] >= 3.0][:3]
-    out = []
-    for r in ranked + coll:
-        out.append({"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"],
-                    "place": r["place"]})
-    return out
+    ctop = coll[0]["score"] if coll else 0.0
+    coll = [u for u in coll if u["score"] >= max(3.0, 0.4 * ctop)][:3]
+    return [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
+            for r in ranked + coll]
 
 
 def entities(text: str, max_sentences: int = 60) -> dict[str, list[str]]:

@@ -1,0 +1,86 @@
+"""Exemplars, name normalisation and entities, on patterns and real seed articles."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.nlp import entities, exemplars, normalize_name, same_name, unit_mentions
+
+
+@pytest.mark.parametrize("raw,want", [
+    ("anh Nguyễn Văn A (35 tuổi, ngụ xã X)", "Nguyễn Văn A"),
+    ("Thượng uý Nguyễn Đăng Tuân", "Nguyễn Đăng Tuân"),
+    ("Trung tá Dương Bích Thủy (Đội phó Đội Điều tra trọng án)", "Dương Bích Thủy"),
+    ("bác sĩ Trương Thiết Dũng (Phó giám đốc Bệnh viện Đa khoa Đồng Nai)", "Trương Thiết Dũng"),
+    ("GS.TSKH Đặng Hùng Võ", "Đặng Hùng Võ"),
+    ("chị Mai, 40 tuổi, trú thôn Hậu Thành", "Mai"),
+    ("ông Lê Văn Dũng ngụ ấp Đồi Đá", "Lê Văn Dũng"),
+    ("Tổ dân phố số 5 phường Láng Hạ", "Tổ dân phố số 5 phường Láng Hạ"),
+    ("Thái Lan Anh", "Thái Lan Anh"),  # "Anh" inside a name stays
+    ("Anh", "Anh"),
+])
+def test_normalize_name(raw, want):
+    assert normalize_name(raw) == want
+
+
+def test_same_name_matches_on_syllable_boundaries():
+    assert same_name("anh Ngô Hà Sinh", "Ngô Hà Sinh (28 tuổi)")
+    assert same_name("Tuân", "Thượng úy Nguyễn Đăng Tuân")
+    assert not same_name("Tuấn", "Nguyễn Đăng Tuân")  # diacritics kept
+    assert not same_name("Hà", "Hải")
+
+
+def test_unit_mentions():
+    s = "Thượng úy Nguyễn Đăng Tuân, Đội CSGT số 1, Công an TP. Hải Phòng đã cứu chị Hoa."
+    assert "Đội CSGT số 1" in unit_mentions(s)
+    assert "Tổ dân phố số 5 phường Láng Hạ" in unit_mentions("Tổ dân phố số 5 phường Láng Hạ được khen thưởng.")
+
+
+def test_exemplars_role_unit_place_and_victim_left_out():
+    ex = exemplars(
+        "Thượng úy CSGT cứu thai phụ định nhảy cầu",
+        "Thượng úy Nguyễn Đăng Tuân, Đội CSGT số 1, Công an TP. Hải Phòng đã dũng cảm cứu nạn nhân "
+        "là chị Lê Thị Hoa (35 tuổi, ngụ xã An Đồng, huyện An Dương). Anh Tuân được khen thưởng.")
+    names = [e["name"] for e in ex]
+    assert names[0] == "Nguyễn Đăng Tuân"
+    top = ex[0]
+    assert top["kind"] == "person" and top["role"] == "thượng úy" and top["unit"] == "Đội CSGT số 1"
+    assert "Lê Thị Hoa" not in names  # the victim
+    for e in ex:
+        assert set(e) == {"name", "kind", "role", "unit", "place"}
+
+
+def test_exemplar_place_from_residence():
+    ex = exemplars("Nam sinh nhặt được ví trả lại người mất",
+                   "Em Nguyễn Bình Minh (13 tuổi, trú xã Đông Tân, huyện Đông Sơn) nhặt được ví và trả lại.")
+    assert ex and ex[0]["name"] == "Nguyễn Bình Minh"
+    assert ex[0]["place"].startswith("xã Đông Tân")
+
+
+def test_entities():
+    e = entities("Anh Ngô Hà Sinh ở phường Láng Hạ, quận Đống Đa, Hà Nội lao xuống sông cứu 2 học sinh. "
+                 "Công an phường Láng Hạ đã khen thưởng anh.")
+    assert "Ngô Hà Sinh" in e["people"]
+    assert any("Hà Nội" in p for p in e["places"])
+    assert any(u.startswith("Công an phường Láng Hạ") for u in e["units"])
+
+
+# Real label-2 seed articles whose exemplars are named people (checked by hand).
+REAL = {
+    "vietnews/train/080476": "Ngô Hà Sinh",
+    "vietnews/train/100934": "Ngô Văn Lợi",
+    "vietnews/train/096400": "Lê Xuân Luyện",
+    "vietnews/train/081034": "Nguyễn Ngọc Hiền",
+    "vietnews/train/080627": "Lê Văn Quả",
+    "vietnews/train/015819": "Trần Văn Nam",
+    "vietnews/train/071245": "Trịnh Văn Lập",
+    "vntc/test/KH_VNE_T_1015": "Nguyễn Hiền",
+}
+
+
+def test_exemplars_on_real_articles(press_by_id):
+    found = 0
+    for art_id, name in REAL.items():
+        a = press_by_id[art_id]
+        ex = exemplars(a["title"], a.get("text", ""), a.get("lead", ""))
+        found += any(same_name(e["name"], name) for e in ex[:3])
+    assert found >= 7, found
