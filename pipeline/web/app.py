@@ -132,11 +132,18 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
             raise Denied(403, "Tài khoản của bạn không có quyền xem trang này.")
         return u
 
+    async def read_form(request: Request) -> Any:
+        try:
+            size = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            size = MAX_FORM_BYTES + 1
+        if size > MAX_FORM_BYTES:
+            raise Denied(413, "Dữ liệu gửi lên quá lớn.")
+        return await request.form(max_files=0, max_fields=500)
+
     async def posted(request: Request, role: str) -> tuple[dict[str, Any], Any]:
         """Auth + CSRF for a form post; returns (user, form)."""
-        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-            raise Denied(413, "Dữ liệu gửi lên quá lớn.")
-        form = await request.form()
+        form = await read_form(request)
         sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
         good = request.session.get("csrf") or ""
         if not good or not isinstance(sent, str) or not hmac.compare_digest(sent, good):
@@ -184,7 +191,7 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
 
     @app.post("/login")
     async def login(request: Request):
-        form = await request.form()
+        form = await read_form(request)
         sent, good = str(form.get("csrf") or ""), request.session.get("csrf") or ""
         if not good or not hmac.compare_digest(sent, good):
             raise Denied(403, "Biểu mẫu đăng nhập không hợp lệ (CSRF). Hãy tải lại trang.")
