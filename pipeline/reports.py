@@ -1073,7 +1073,7 @@ def parse_item(item: str, kind: str = "") -> dict[str, str]:
     return {"honorific": honorific, "name": name, "position": position, "unit": unit, "kind": "person"}
 
 
-_ITEM = re.compile(r"^\s*\|?\s*(\d{1,3})\s*[.)]\s*\|?\s*(\S.*)$")
+_ITEM = re.compile(r"^\s*\|?\s*(\d{1,3})\s*[.)]\s*\|?\s*(.*)$")
 _LIST_INTRO = re.compile(r"(tập thể|cá nhân|hộ gia đình).*(gồm|sau)\s*:?\s*$", re.I)
 
 
@@ -1117,8 +1117,8 @@ def _text_list_records(doc: Document) -> list[dict[str, Any]]:
     for pno, page in enumerate(doc.pages, 1):
         for ln_no, line in enumerate(page.split("\n"), 1):
             s = line.strip()
-            if not s or sum(ch.isalpha() for ch in s) < 3:
-                continue  # blank, a page number, or OCR specks ("D)", "— z")
+            if not s or sum(ch.isalpha() for ch in s) < 3 and not (active and re.fullmatch(r"\d{1,3}\s*[.)]\s*\|?", s)):
+                continue  # blank, a page number, or OCR specks ("D)", "— z"); but "4." alone is an entry
             gk = _group_kind(s)
             if gk:
                 flush()
@@ -1138,8 +1138,8 @@ def _text_list_records(doc: Document) -> list[dict[str, Any]]:
                 flush()
                 where = f"page {pno} " if paginated else ""
                 cur = {"text": m.group(2).strip(), "loc": f"{where}line {ln_no}"}
-            elif cur is not None and s[:1].islower():
-                cur["text"] += " " + s
+            elif cur is not None and (s[:1].islower() or not cur["text"]):
+                cur["text"] = (cur["text"] + " " + s).strip()  # wrapped entry, or "4." alone on its line
             elif s.startswith("(") and cur is None:
                 continue  # "(Kèm theo Quyết định số ...)" under a DANH SÁCH heading
             else:
@@ -1280,6 +1280,8 @@ def article_rows(doc: Document, source: str, source_file: str | None = None) -> 
                               "ocr_pages": doc.meta.get("ocr_pages") or []}}
         if r["fields"]:
             extra["fields"] = r["fields"]
+        if r.get("household"):
+            extra["household"] = True
         rows.append({
             "uid": f"report:{doc.sha256}#{r['location']}", "kind": "report", "source": source,
             "outlet": r["outlet"], "title": r["title"], "lead": "", "text": r["text"],
@@ -1290,8 +1292,12 @@ def article_rows(doc: Document, source: str, source_file: str | None = None) -> 
 
 
 def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
-                max_bytes: int = MAX_BYTES, ocr: str = "auto") -> FileResult:
-    """Ingest one file; never raises for a bad file (the result says why it failed)."""
+                max_bytes: int = MAX_BYTES, ocr: str = "auto", force: bool = False) -> FileResult:
+    """Ingest one file; never raises for a bad file (the result says why it failed).
+
+    ``force`` reads a file again even when its bytes are stored (after a reader
+    upgrade); changed records keep their previous text in ``article_versions``.
+    """
     p = Path(path)
     target = str(p.resolve()) if p.exists() else str(p)
     res = FileResult(path=str(p), status="failed")
@@ -1309,7 +1315,7 @@ def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
         res.sha256 = sha
         history = file_history(store, target)
         previous = history[-1]["sha256"] if history else None
-        existing = _records_for(store, sha)
+        existing = [] if force else _records_for(store, sha)
         if existing:
             res.records, res.uids = len(existing), existing
             if previous == sha:
@@ -1335,7 +1341,7 @@ def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
             for r in rows:
                 store.upsert_article(r, conn=conn)
         res.records, res.uids = len(rows), [r["uid"] for r in rows]
-        res.status = "new-version" if previous and previous != sha else "new"
+        res.status = "new-version" if previous and previous != sha else "unchanged" if previous == sha else "new"
         mism = doc.meta.get("extension_mismatch")
         store.log_event("ingest", "info", f"{res.status} sha256={sha} records={len(rows)} type={doc.meta['detected']}"
                         + (f" previous={previous}" if previous else "") + (f" ({mism})" if mism else ""),
@@ -1353,7 +1359,7 @@ def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
 
 
 def ingest(store: Any, paths: Sequence[str | os.PathLike], *, source: str = "ingest", progress: bool = True,
-           max_bytes: int = MAX_BYTES, ocr: str = "auto") -> IngestReport:
+           max_bytes: int = MAX_BYTES, ocr: str = "auto", force: bool = False) -> IngestReport:
     """Ingest files and folders (recursed) into ``store``; a failure never stops the batch."""
     report = IngestReport()
     files = []
@@ -1371,7 +1377,7 @@ def ingest(store: Any, paths: Sequence[str | os.PathLike], *, source: str = "ing
         from tqdm import tqdm
         it = tqdm(files, desc="ingest", unit="file")
     for f in it:
-        report.files.append(ingest_file(store, f, source=source, max_bytes=max_bytes, ocr=ocr))
+        report.files.append(ingest_file(store, f, source=source, max_bytes=max_bytes, ocr=ocr, force=force))
     return report
 
 
