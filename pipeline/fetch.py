@@ -570,7 +570,9 @@ class Fetcher:
                                      f"{self.total_timeout:g}s") from None
             except _Retry as e:
                 # The host asked us to wait (429/503 Retry-After): every request to it waits.
-                hold = min(e.delay or 0.0, self.max_retry_after)
+                # (Past max_retry_after the URL is given up instead, and the host not held.)
+                if e.delay and e.delay <= self.max_retry_after:
+                    hold = e.delay
                 raise
             finally:
                 h.next_at = time.monotonic() + max(self.interval(url, min_interval), hold)
