@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
@@ -54,6 +55,7 @@ OCR_DPI_MIN, OCR_DPI_MAX = 200, 300
 # excluded) is treated as scanned and read by OCR.
 MIN_TEXT_LETTERS = 80
 TOOL_TIMEOUT = 300  # seconds, per external tool call
+MAX_SHEET_ROWS = 100_000  # rows read per sheet (a list of nominees is hundreds; beyond is a mistake or a bomb)
 TZ = "+07:00"
 
 MEDIA_TYPES = {
@@ -501,7 +503,8 @@ def _read_xlsx_wb(openpyxl: Any, data: bytes, path: str) -> tuple[list[str], lis
     tables, texts = [], []
     try:
         for ws in wb.worksheets:
-            rows = ((i, [_cell_str(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), 1))
+            rows = ((i, [_cell_str(v) for v in row])
+                    for i, row in enumerate(itertools.islice(ws.iter_rows(values_only=True), MAX_SHEET_ROWS), 1))
             t, lines = _sheet_table(ws.title, rows)
             tables.append(t)
             texts.append(f"[{ws.title}]\n" + "\n".join(lines))
@@ -536,7 +539,7 @@ def _read_xls(data: bytes, path: str, pages: Any, ocr: str) -> tuple[list[str], 
                         pass
                 out.append(_cell_str(c.value))
             return out
-        t, lines = _sheet_table(sh.name, ((r + 1, cells(r)) for r in range(sh.nrows)))
+        t, lines = _sheet_table(sh.name, ((r + 1, cells(r)) for r in range(min(sh.nrows, MAX_SHEET_ROWS))))
         tables.append(t)
         texts.append(f"[{sh.name}]\n" + "\n".join(lines))
     return ["\n\n".join(texts)], tables, {"sheets": [t.where for t in tables]}
@@ -692,7 +695,7 @@ def _doc_kind(text: str) -> tuple[str | None, str | None]:
             if k and (line.isupper() or len(line) <= len(k) + 2 or k in ("DANH SÁCH", "BẢNG TỔNG HỢP")):
                 return k, line
     return None, None
-_NUMBER_RE = re.compile(r"\b(?:Số|Luật số|Số hiệu)\s*[:.]?\s*([\w⁄]{0,8}\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\wĐđ]*(?:\s*-\s*[A-ZĐ][\wĐđ]*)*)")
+_NUMBER_RE = re.compile(r"\b(?:Số|Luật số|Số hiệu)\s*[:.]?\s*([\w⁄]{0,8}\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\wĐđ]*(?:\s*[-–]\s*[A-ZĐ][\wĐđ]*)*)")
 _DATE_RE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
 _PLACE_DATE_RE = re.compile(r"([A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:[ \t]+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){0,3})[ \t]*,[ \t]*ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})")
 _MOTTO = re.compile(r"C[ỘO]NG\s*H(?:OÀ|ÒA|OA)\s*XÃ\s*HỘI\s*CHỦ\s*NGHĨA\s*VIỆT\s*NAM|Độc\s*lập\s*-\s*Tự\s*do\s*-\s*Hạnh\s*phúc|[-–_]{3,}",
@@ -781,6 +784,7 @@ _HEADER_RULES: list[tuple[str, str]] = [
     (r"lua chon phan loai khen thuong|^phan loai khen thuong|loai khen thuong", "kind"),
     (r"phan loai (doi tuong|can bo|tap the)|ma phan loai", "category"),
     (r"don vi cong nhan", "recognizer"),
+    (r"chuc vu.*don vi|chuc danh.*don vi|chuc vu.*co quan", "position_unit"),
     (r"ngay cong nhan", "recognized"),
     (r"phong ban|khoi, to", "department"),
     (r"(don vi|tap the|co quan).*(cong tac|lam viec)|^don vi$|^co quan", "unit"),
@@ -975,6 +979,10 @@ def _table_records(doc: Document) -> list[dict[str, Any]]:
             kind = _kind_value(get("kind")) or group_kind or default_kind
             honorific = get("honorific")
             position, unit = get("position"), get("unit")
+            pu = get("position_unit")
+            if pu and not position and not unit:  # "Chức vụ, đơn vị công tác": "Giáo viên Trường THCS X"
+                split = parse_item(f"Nguyễn Văn A, {pu}", "person")
+                position, unit = split["position"], split["unit"]
             if name and not position and not unit:  # "Ông X, Phó Giám đốc Sở Y" in one cell
                 item = parse_item(name, kind)
                 name, honorific = item["name"], honorific or item["honorific"]
@@ -1016,6 +1024,11 @@ _UNIT_START = re.compile(
     r"Văn phòng|Liên đoàn|Mặt trận|Huyện ủy|Tỉnh ủy|Đảng ủy|Trạm|Đội|Tiểu đoàn|Trung đoàn|Sư đoàn|Lữ đoàn|"
     r"Bộ Chỉ huy|Bộ đội|Kho bạc|Chi nhánh|Ngân hàng|Tòa án|Viện kiểm sát|Thanh tra|Học viện|Đại học|Cao đẳng|"
     r"Nhà máy|Xí nghiệp|Doanh nghiệp|Cơ quan|Lớp|Thôn|Bản|Ấp|Khu phố|Tổ dân phố|Câu lạc bộ|CLB|Tập đoàn|Quỹ)\b")
+_POSITION = re.compile(
+    r"(?:Phó\s+)?(?:Tổ trưởng|Tổ phó|Trưởng (?:ban|phòng|khoa|thôn|bản|ấp|trạm|đồn|công an|khu phố)|Giám đốc|"
+    r"Chủ tịch|Bí thư|Hiệu trưởng|Chánh (?:văn phòng|án|thanh tra)|Chính ủy|Chỉ huy trưởng|Đội trưởng|"
+    r"Giáo viên|Bác sĩ|Điều dưỡng|Kế toán|Chuyên viên|Nhân viên|Cán bộ|Công nhân|Kỹ sư|Chiến sĩ|Học sinh|"
+    r"Sinh viên|Thư ký|Ủy viên|Hội viên|Đoàn viên|Đảng viên)\b", re.I)
 _ADMIN = re.compile(r"\b(tỉnh|thành phố|TP\.?|huyện|quận|thị xã|thị trấn|xã|phường)\s+(" + _NAME_WORD +
                     r"(?:\s+" + _NAME_WORD + r"){0,3})")
 _COLLECTIVE_HINT = _UNIT_START
@@ -1063,7 +1076,8 @@ def parse_item(item: str, kind: str = "") -> dict[str, str]:
             break
     name = " ".join(words)
     tail = rest[len(name):].strip(" ,-–:;()")
-    m = _UNIT_START.search(tail)
+    mp = _POSITION.match(tail)  # "Tổ trưởng Tổ dân phố 5": the position may start like a unit
+    m = _UNIT_START.search(tail, mp.end() if mp else 0)
     if m and m.start() > 0:
         position, unit = tail[:m.start()].strip(" ,-–"), tail[m.start():].strip()
     elif m:

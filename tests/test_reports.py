@@ -539,3 +539,40 @@ def test_force_rereads_stored_file(store, tmp_path: Path, rdir: Path):
     assert rep.counts == {"unchanged": 1} and rep.files[0].records == 4
     extra = [json.loads(a["extra"]) for a in store.iter_articles()]
     assert [e.get("household", False) for e in extra] == [False, False, False, True]
+
+
+def test_docx_nominee_table(tmp_path: Path):
+    """The usual shape of a ward's list: a Word table with group rows and an achievement column."""
+    import docx
+    d = docx.Document()
+    d.add_paragraph("UBND PHƯỜNG LÁNG HẠ")
+    d.add_paragraph("Số: 45/TTr-UBND")
+    d.add_paragraph("Đống Đa, ngày 10 tháng 4 năm 2025")
+    d.add_paragraph("DANH SÁCH")
+    d.add_paragraph("Đề nghị tặng Giấy khen gương Người tốt – Việc tốt")
+    rows = [["TT", "Họ và tên", "Chức vụ, đơn vị công tác", "Tóm tắt thành tích"],
+            ["I", "Cá nhân", "", ""],
+            ["1", "Nguyễn Văn Hùng", "Tổ trưởng Tổ dân phố số 5, phường Láng Hạ",
+             "Dũng cảm lao vào đám cháy cứu 2 cháu nhỏ ngày 2/3/2025"],
+            ["2", "Trần Thị Lan", "Giáo viên Trường THCS Láng Hạ", "Nhặt được 50 triệu đồng, trả lại người đánh rơi"],
+            ["II", "Tập thể", "", ""],
+            ["1", "Đội dân phòng phường Láng Hạ", "", "Tham gia chữa cháy tại ngõ 12 Láng Hạ"]]
+    t = d.add_table(rows=len(rows), cols=4)
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            t.cell(i, j).text = v
+    d.save(str(tmp_path / "ds.docx"))
+    doc = read_document(tmp_path / "ds.docx")
+    assert (doc.number, doc.date, doc.meta["place"], doc.meta["kind"]) == ("45/TTr-UBND", "2025-04-10", "Đống Đa",
+                                                                          "DANH SÁCH")
+    recs = split_records(doc)
+    assert [(r["name"], r["kind"], r["location"]) for r in recs] == [
+        ("Nguyễn Văn Hùng", "person", "table 1 row 3"), ("Trần Thị Lan", "person", "table 1 row 4"),
+        ("Đội dân phòng phường Láng Hạ", "collective", "table 1 row 6")]
+    hung, lan = recs[0], recs[1]
+    assert (hung["position"], hung["unit"], hung["place"]) == (
+        "Tổ trưởng", "Tổ dân phố số 5, phường Láng Hạ", "phường Láng Hạ")
+    assert (lan["position"], lan["unit"]) == ("Giáo viên", "Trường THCS Láng Hạ")
+    assert "Dũng cảm lao vào đám cháy cứu 2 cháu nhỏ" in hung["text"]
+    assert hung["title"] == "Đề nghị khen thưởng: Nguyễn Văn Hùng – Tổ trưởng, Tổ dân phố số 5, phường Láng Hạ"
+    assert hung["outlet"] == "UBND PHƯỜNG LÁNG HẠ" and hung["published"] == "2025-04-10T00:00:00+07:00"
