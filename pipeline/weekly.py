@@ -518,7 +518,15 @@ def send_weekly(paths: dict[str, Path], smtp_config: dict[str, Any], to: list[st
             server.ehlo()
         user = cfg.get("user") or cfg.get("username")
         if user:
-            server.login(user, cfg.get("password") or "")
+            password = str(cfg.get("password") or "")
+            if (user + password).isascii():
+                server.login(user, password)
+            else:  # smtplib encodes credentials as ASCII; RFC 4616 PLAIN is UTF-8
+                import base64
+                token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
+                code, resp = server.docmd("AUTH", "PLAIN " + token)
+                if code != 235:
+                    raise smtplib.SMTPAuthenticationError(code, resp)
         refused = server.send_message(msg, from_addr=sender, to_addrs=recipients)
     finally:
         try:

@@ -244,7 +244,23 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
             cmd = line.decode("ascii", "replace").strip()
             up = cmd.upper()
             if up.startswith("EHLO"):
-                self.wfile.write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                tls = b"250-STARTTLS\r\n" if getattr(srv, "tls", None) and not getattr(self, "secure", False) else b""
+                self.wfile.write(b"250-sink\r\n" + tls + b"250-AUTH PLAIN\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+            elif up == "STARTTLS" and getattr(srv, "tls", None):
+                self.wfile.write(b"220 go ahead\r\n")
+                self.wfile.flush()
+                try:
+                    self.connection = srv.tls.wrap_socket(self.connection, server_side=True)
+                except OSError:  # the client refused our certificate
+                    return
+                self.rfile = self.connection.makefile("rb")
+                self.wfile = self.connection.makefile("wb", buffering=0)
+                self.secure = True
+            elif up.startswith("AUTH PLAIN"):
+                import base64
+                _, user, pw = base64.b64decode(cmd.split()[2]).split(b"\0")
+                srv.auth.append((user.decode(), pw.decode(), getattr(self, "secure", False)))
+                self.wfile.write(b"235 ok\r\n")
             elif up.startswith("HELO"):
                 self.wfile.write(b"250 sink\r\n")
             elif up.startswith("MAIL FROM:"):
@@ -274,7 +290,7 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
 def smtp_sink():
     srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
     srv.daemon_threads = True
-    srv.messages = []
+    srv.messages, srv.auth, srv.tls = [], [], None
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield srv
@@ -323,3 +339,42 @@ def test_send_weekly_errors(tmp_path, store, smtp_sink):
     # recipients from the configuration
     res = send_weekly(paths, {"host": "127.0.0.1", "port": smtp_sink.server_address[1], "to": ["x@example.vn"]})
     assert res["to"] == ["x@example.vn"] and smtp_sink.messages[-1]["to"] == ["x@example.vn"]
+
+
+def _self_signed(tmp_path):
+    import ssl as _ssl
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    return ctx
+
+
+def test_send_weekly_starttls_and_login(store, tmp_path, smtp_sink):
+    pytest.importorskip("cryptography", reason="a self-signed certificate for the test server")
+    from pipeline.weekly import render_weekly, send_weekly
+
+    smtp_sink.tls = _self_signed(tmp_path)
+    paths = render_weekly(store, WEEK, tmp_path / "out")
+    cfg = {"host": "127.0.0.1", "port": smtp_sink.server_address[1], "starttls": True, "insecure": True,
+           "user": "thidua", "password": "mật-khẩu", "from": "thidua@example.vn", "timeout": 10}
+    send_weekly(paths, cfg, ["a@example.vn"])
+    assert smtp_sink.auth == [("thidua", "mật-khẩu", True)]  # logged in only after TLS
+    assert len(smtp_sink.messages) == 1
+    # without "insecure" the self-signed certificate is refused
+    import ssl as _ssl
+    with pytest.raises(_ssl.SSLError):
+        send_weekly(paths, {**cfg, "insecure": False}, ["a@example.vn"])
