@@ -48,7 +48,7 @@ PROFESSIONS = ("bác sĩ", "bs", "bs.", "bscki", "bsckii", "ths.bs", "ths", "ths
 # Roles that mark a person as NOT the one who acted well.
 _NOT_ACTOR = ("nạn nhân", "bị hại", "tên", "đối tượng", "nghi phạm", "nghi can", "hung thủ",
               "bị can", "bị cáo", "kẻ", "tử tù", "phạm nhân", "thủ phạm", "tên cướp", "người bị nạn",
-              "bệnh nhân", "sản phụ", "bệnh nhi", "người chết", "thi thể", "tử thi", "bé", "thi hài")
+              "bệnh nhân", "sản phụ", "bệnh nhi", "bé")
 
 # Heads of collective names (units, organisations, groups).
 UNIT_HEADS = (
@@ -302,6 +302,13 @@ def _sentences_of(title: str, text: str, lead: str = "", max_body: int = 80) -> 
 
 
 _NER_BUDGET = 16
+# Who is kept: a person scoring at least _KEEP_ABS and _KEEP_REL of the top
+# person; a collective at least _KEEP_UNIT_ABS and _UNIT_VS_PERSON of the top
+# person (tuned on the seed label-2 items, see benchmarks/eval_exemplars.py).
+_KEEP_ABS = 1.5
+_KEEP_REL = 0.35
+_KEEP_UNIT_ABS = 3.0
+_UNIT_VS_PERSON = 0.3
 _ACHIEVE = re.compile(r"(?<![^\W_])(thủ khoa|giải thưởng|huy chương|danh hiệu|vô địch|xuất sắc|"
                       r"tiêu biểu|điển hình|gương|người hùng|anh hùng)(?![^\W_])")
 
@@ -343,7 +350,7 @@ _OFFICIAL = re.compile(r"(?<![^\W_])(chủ tịch|phó chủ tịch|giám đốc
                        r"phó bí thư|thứ trưởng|bộ trưởng|người phát ngôn|lãnh đạo|hiệu trưởng)(?![^\W_])")
 
 
-_COUNTRY = re.compile(r"^(?:Mỹ|Pháp|Nga|Úc|Nhật|Nhật Bản|Hàn Quốc|Trung Quốc|Đài Loan|Singapore|Lào|Campuchia|"
+_COUNTRY = re.compile(r"^(?:Thái Lan(?=\s+\S+\s+\S)|Mỹ|Pháp|Nga|Úc|Nhật|Nhật Bản|Hàn Quốc|Trung Quốc|Đài Loan|Singapore|Lào|Campuchia|"
                       r"Anh Quốc|Đức|Việt Nam|Việt)\s+")
 
 
@@ -362,12 +369,26 @@ def _is_person_name(s: str) -> bool:
     return _looks_like_name(s)
 
 
+_NOT_NAMES = {"Việt Nam", "Việt", "Điện Biên Phủ", "Miền Tây", "Miền Bắc", "Miền Trung", "Miền Nam",
+              "Tây Nguyên", "Tổng", "Tỉnh", "Thành", "Phố", "Huyện", "Xã", "Phường", "Quận", "Trường Sa",
+              "Hoàng Sa", "Biển Đông", "Range Rover", "Đến Trường"}
+
+
+def _provinces():
+    from .gazetteer import provinces_63
+
+    return provinces_63()
+
+
 @lru_cache(maxsize=8192)
 def _is_place_name(s: str) -> bool:
     from .gazetteer import find_places, resolve_province
 
-    if resolve_province(s) is not None or s in ("Việt Nam", "Việt", "Điện Biên Phủ"):
+    if resolve_province(s) is not None or s in _NOT_NAMES:
         return True
+    if any(p["name"].startswith(s + " ") or any(a.startswith(s + " ") for a in p["aliases"])
+           for p in _provinces()):
+        return True  # "Thừa Thiên" (- Huế), "Bà Rịa" (- Vũng Tàu)
     ms = find_places(s)
     return any(m.start == 0 and m.end == len(s) for m in ms)
 
@@ -405,7 +426,7 @@ class _People:
             if len(key) > len(k):  # keep the fuller form of the name
                 self.recs[key] = self.recs.pop(k)
                 rec["name"] = normalize_name(name)
-        if weight > 0 and DEED_WORDS.search(sentence.lower()):
+        if weight > 0 and (DEED_WORDS.search(sentence.lower()) or _ACHIEVE.search(sentence.lower())):
             weight *= 1.5
         rec["score"] += weight
         if prefix and not rec["role"]:
@@ -465,12 +486,15 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> lis
 
     ranked = sorted(people.recs.values(), key=lambda r: (-r["score"], r["first"]))
     top = ranked[0]["score"] if ranked else 0.0
-    ranked = [r for r in ranked if r["score"] >= max(1.5, 0.25 * top)][:max_people]
+    ranked = [r for i, r in enumerate(ranked)
+              if r["score"] >= max(_KEEP_ABS, _KEEP_REL * top)
+              # a lone given name ("chị Na") only when it is the story's main person
+              and (" " in r["name"] or i == 0)][:max_people]
     person_units = {fold(r["unit"]) for r in ranked if r["unit"]}
     coll = sorted((u for k, u in units.items() if k not in person_units),
                   key=lambda r: (-r["score"], r["first"]))
     ctop = coll[0]["score"] if coll else 0.0
-    coll = [u for u in coll if u["score"] >= max(3.0, 0.4 * ctop)][:3]
+    coll = [u for u in coll if u["score"] >= max(_KEEP_UNIT_ABS, 0.4 * ctop, _UNIT_VS_PERSON * top)][:3]
     return [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
             for r in ranked + coll]
 
