@@ -240,6 +240,11 @@ class _Crawler:
 
     async def _source(self, src: Source, rep: SourceReport) -> None:
         assert src.url
+        if src.rules.get("prime"):  # a page that sets the session cookie the feed needs
+            primed = await self.fetch(str(src.rules["prime"]), src, conditional=False, record=False)
+            if primed.error:
+                self.store.log_event(STAGE, "warning", f"priming failed: {primed.error}", source=src.name,
+                                     target=str(src.rules["prime"]), run_id=self.run_id)
         res, entries = await self._listing(src, rep, src.url)
         if res.error:
             rep.status, rep.reason = "failed", res.error
@@ -421,8 +426,7 @@ async def crawl_async(store: Any, sources: list[Source], *, run_id: int | None =
     """The async body of :func:`crawl` (await it from a running event loop)."""
     t0 = time.monotonic()
     extract = extract or _default_extract()
-    opts = dict(fetch_options or {})
-    opts.setdefault("concurrency", concurrency)
+    opts = fetch_opts(fetch_options, concurrency=concurrency)
     bar: Any = _NoBar()
     if progress:
         from tqdm import tqdm
@@ -443,6 +447,21 @@ async def crawl_async(store: Any, sources: list[Source], *, run_id: int | None =
     report = CrawlReport(sources=list(reports), run_id=run_id, elapsed=time.monotonic() - t0,
                          pages=crawler.pages, timings=crawler.timings, fetch_stats=stats)
     return report
+
+
+def fetch_opts(options: dict[str, Any] | None, **defaults: Any) -> dict[str, Any]:
+    """Validated :class:`Fetcher` keyword arguments (e.g. the ``[crawl]`` table of the
+    configuration: ``user_agent``, ``read_timeout``, ``max_bytes``, ``retries``...)."""
+    import inspect
+    allowed = set(inspect.signature(Fetcher.__init__).parameters) - {"self", "store", "politeness",
+                                                                       "transport"}
+    opts = dict(options or {})
+    unknown = sorted(set(opts) - allowed)
+    if unknown:
+        raise ValueError(f"unknown crawl option(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+    for k, v in defaults.items():
+        opts.setdefault(k, v)
+    return opts
 
 
 def _run_sync(coro_fn: Callable[[], Any]) -> Any:
@@ -486,8 +505,7 @@ def crawl(store: Any, sources: list[Source], *, run_id: int | None = None, progr
 # ------------------------------------------------------------ sources check
 async def check_sources_async(sources: list[Source], *, concurrency: int = 8, politeness: bool = True,
                               fetch_options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    opts = dict(fetch_options or {})
-    opts.setdefault("concurrency", concurrency)
+    opts = fetch_opts(fetch_options, concurrency=concurrency)
     opts.setdefault("retries", 1)
 
     async def one(f: Fetcher, s: Source) -> dict[str, Any]:

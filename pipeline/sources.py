@@ -21,7 +21,9 @@ A catalogue is a TOML file (the default one is ``corpora/sources.toml``)::
 A user adds, disables or tunes a source by editing that file; no code
 changes. ``rules`` is a free table for per-source tuning read by the crawler
 (``include`` / ``exclude``: lists of regular expressions on entry URLs;
-``sitemap_children``: how many child sitemaps of a sitemap index to follow).
+``sitemap_children``: how many child sitemaps of a sitemap index to follow;
+``prime``: a URL fetched first in the same session, for feeds that need the
+session cookie it sets).
 """
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ Failures:
 - ``/fail/malformed-feed.xml``   a broken but salvageable RSS feed; ``/fail/garbage-feed.xml`` not a feed
 - ``/fail/feed.xml``             RSS whose items point at every failure above plus good articles
 - ``/private/...``               disallowed by the default robots.txt
+- ``/cookie/feed.xml``           403 unless the session cookie set by ``/cookie/prime`` is sent
 
 ``server.hits[path]`` counts requests, ``server.sent[path]`` bytes written,
 ``server.requests`` keeps (path, headers) of each request, ``server.times`` (path, monotonic time).
@@ -393,6 +394,12 @@ def _handler(server: CrawlServer) -> type[BaseHTTPRequestHandler]:
                 items = [{"url": f"{s.base}/replay/{i}.html", "title": f"Bài {i}",
                           "published": BASE_DATE - dt.timedelta(minutes=i)} for i in ids]
                 return self.send(200, rss(items, "replay", s.base).encode(), XML)
+            if path == "/cookie/prime":  # sets the session cookie /cookie/feed.xml needs
+                return self.send(200, b"<html>ok</html>", headers={"Set-Cookie": "session=ok; Path=/"})
+            if path == "/cookie/feed.xml":
+                if "session=ok" not in (self.headers.get("Cookie") or ""):
+                    return self.send(403, b"no session", "text/plain")
+                return self.send(200, rss(s.press_items(114, 2), "cookie", s.base).encode(), XML)
             if path.startswith("/fail/"):
                 return self.fail(path, q, n_hit)
             return self.send(404, b"not found")

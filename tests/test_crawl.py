@@ -342,3 +342,20 @@ def test_crawl_from_a_running_event_loop(server: CrawlServer, store) -> None:
     async def inside():
         return run(store, [Source("nb", "Báo thử", url=server.url("/press/feed.xml?start=110&n=2"))])
     assert asyncio.run(inside()).sources[0].new == 2
+
+
+def test_fetch_options_are_checked() -> None:
+    from pipeline.crawl import fetch_opts
+    assert fetch_opts({"read_timeout": 5}, concurrency=4) == {"read_timeout": 5, "concurrency": 4}
+    assert fetch_opts({"concurrency": 2}, concurrency=4) == {"concurrency": 2}
+    with pytest.raises(ValueError, match="unknown crawl option.*timeout_s"):
+        fetch_opts({"timeout_s": 5})
+
+
+def test_prime_rule_gets_the_session_cookie(server: CrawlServer, store) -> None:
+    plain = run(store, [Source("q", "QĐND", url=server.url("/cookie/feed.xml"))]).sources[0]
+    assert plain.status == "failed" and plain.reason == "HTTP 403"
+    primed = run(store, [Source("q", "QĐND", url=server.url("/cookie/feed.xml"),
+                                rules={"prime": server.url("/cookie/prime")})]).sources[0]
+    assert (primed.status, primed.new) == ("ok", 2)
+
