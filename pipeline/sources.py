@@ -134,8 +134,34 @@ def make_source(entry: dict[str, Any], defaults: dict[str, Any] | None = None,
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SourceError(f"{label}: url must be an absolute http(s) URL, not {url!r}")
+    problem = _check_rules(data.get("rules") or {})
+    if problem:
+        raise SourceError(f"{label}: rules: {problem}")
     data["min_interval"] = float(data.get("min_interval", 2.0))
     return Source(**data)
+
+
+def _check_rules(rules: dict[str, Any]) -> str | None:
+    known = {"include", "exclude", "prime", "sitemap_children"}
+    unknown = sorted(set(rules) - known)
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+    for key in ("include", "exclude"):
+        pats = rules.get(key, [])
+        if not isinstance(pats, list) or not all(isinstance(p, str) for p in pats):
+            return f"{key} must be a list of regular expressions"
+        for p in pats:
+            try:
+                re.compile(p)
+            except re.error as e:
+                return f"{key}: bad regular expression {p!r}: {e}"
+    prime = rules.get("prime")
+    if prime is not None and (not isinstance(prime, str) or urlsplit(prime).scheme not in ("http", "https")):
+        return "prime must be an absolute http(s) URL"
+    n = rules.get("sitemap_children")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+        return "sitemap_children must be an integer >= 0"
+    return None
 
 
 def parse_sources(text: str, origin: str = "<string>") -> list[Source]:
