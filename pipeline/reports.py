@@ -674,7 +674,6 @@ def _clean(t: str) -> str:
 DOC_KINDS = ["TỜ TRÌNH", "BIÊN BẢN", "QUYẾT ĐỊNH", "BÁO CÁO THÀNH TÍCH", "BÁO CÁO", "DANH SÁCH", "CÔNG VĂN",
              "KẾ HOẠCH", "THÔNG BÁO", "HƯỚNG DẪN", "THÔNG TƯ", "NGHỊ ĐỊNH", "LUẬT", "BẢNG TỔNG HỢP", "PHÂN CÔNG",
              "GIẤY KHEN", "BẰNG KHEN"]
-_KIND_RE = re.compile(r"^\W*(" + "|".join(map(re.escape, DOC_KINDS)) + r")\b", re.M)
 _KINDS_FOLDED = [(strip_diacritics(k).upper(), k) for k in DOC_KINDS]
 
 
@@ -803,7 +802,7 @@ _HEADER_RULES: list[tuple[str, str]] = [
 
 _KIND_WORDS = {
     "canhan": "person", "ca nhan": "person", "khen thuong ca nhan": "person",
-    "taphe": "collective", "tapthe": "collective", "tap the": "collective", "khen thuong tap the": "collective",
+    "tapthe": "collective", "tap the": "collective", "khen thuong tap the": "collective",
     "hogiadinh": "household", "ho gia dinh": "household", "khen thuong ho gia dinh": "household",
 }
 _NA = {"#n/a", "#ref!", "#value!", "#name?", "n/a", "-", "—"}
@@ -1031,7 +1030,6 @@ _POSITION = re.compile(
     r"Sinh viên|Thư ký|Ủy viên|Hội viên|Đoàn viên|Đảng viên)\b", re.I)
 _ADMIN = re.compile(r"\b(tỉnh|thành phố|TP\.?|huyện|quận|thị xã|thị trấn|xã|phường)\s+(" + _NAME_WORD +
                     r"(?:\s+" + _NAME_WORD + r"){0,3})")
-_COLLECTIVE_HINT = _UNIT_START
 
 
 def _place_of(s: str) -> str | None:
