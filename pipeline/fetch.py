@@ -278,14 +278,20 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 # ---------------------------------------------------------------- fetcher
 @dataclass
-class _Host:
-    lock: asyncio.Semaphore  # 1 request in flight per host when polite
-    next_at: float = 0.0
+class _Origin:
+    """robots.txt of one origin."""
+    lock: asyncio.Lock
+    done: bool = False
     robots: urllib.robotparser.RobotFileParser | None = None
-    robots_error: str | None = None
+    error: str | None = None
     crawl_delay: float | None = None
-    robots_done: bool = False
-    robots_lock: asyncio.Lock | None = None
+
+
+@dataclass
+class _Pace:
+    """Pacing of one server: requests in flight and the earliest start of the next one."""
+    lock: asyncio.Semaphore
+    next_at: float = 0.0
 
 
 class Fetcher:
@@ -322,7 +328,8 @@ class Fetcher:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._sem: asyncio.Semaphore | None = None
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, _Origin] = {}
+        self._paces: dict[str, _Pace] = {}
         self.stats = {"requests": 0, "bytes": 0, "not_modified": 0, "errors": 0, "retries": 0,
                       "wait": 0.0}
 
@@ -349,23 +356,35 @@ class Fetcher:
             self._client = None
 
     # -- per-host state --------------------------------------------------
-    def _host(self, url: str) -> _Host:
+    def _host(self, url: str) -> _Origin:
+        """robots.txt state per origin (scheme://host:port, as RFC 9309 scopes it)."""
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc.lower()}"
         h = self._hosts.get(key)
         if h is None:
-            per_host = 1 if self.politeness else self.concurrency
-            h = self._hosts[key] = _Host(lock=asyncio.Semaphore(per_host), robots_lock=asyncio.Lock())
+            h = self._hosts[key] = _Origin(lock=asyncio.Lock())
         return h
+
+    def _pace(self, url: str) -> _Pace:
+        """Pacing state per server: http/https and www./bare names of one host share it."""
+        parts = urlsplit(url)
+        name = (parts.hostname or "").lower()
+        name = name[4:] if name.startswith("www.") else name
+        key = f"{name}:{parts.port or ''}"
+        p = self._paces.get(key)
+        if p is None:
+            per_host = 1 if self.politeness else self.concurrency
+            p = self._paces[key] = _Pace(lock=asyncio.Semaphore(per_host))
+        return p
 
     def interval(self, url: str, min_interval: float | None = None) -> float:
         """Seconds between two requests to ``url``'s host (0 without politeness)."""
         if not self.politeness:
             return 0.0
         base = self.min_interval if min_interval is None else min_interval
-        h = self._host(url)
-        if h.crawl_delay:
-            base = max(base, min(h.crawl_delay, self.max_crawl_delay))
+        delay = self._host(url).crawl_delay
+        if delay:
+            base = max(base, min(delay, self.max_crawl_delay))
         return base
 
     async def allowed(self, url: str) -> str | None:
@@ -373,16 +392,16 @@ class Fetcher:
         if not self.obey_robots:
             return None
         h = self._host(url)
-        async with h.robots_lock:
-            if not h.robots_done:
+        async with h.lock:
+            if not h.done:
                 await self._load_robots(url, h)
-        if h.robots_error:
-            return h.robots_error
+        if h.error:
+            return h.error
         if h.robots is not None and not (h.robots.can_fetch(ROBOTS_UA, url)):
             return "disallowed by robots.txt"
         return None
 
-    async def _load_robots(self, url: str, h: _Host) -> None:
+    async def _load_robots(self, url: str, h: _Origin) -> None:
         """Read the host's robots.txt: from the store if fetched in the last 24 hours
         (RFC 9309 §2.4), else from the host (and keep it in the store)."""
         parts = urlsplit(url)
@@ -396,7 +415,7 @@ class Fetcher:
             if self.store is not None and (error is None or (status or 0) in range(400, 500)):
                 raw_hash = self.store.put_raw(res.body, "text/plain", robots_url) if error is None else None
                 self.record(res, raw_hash=raw_hash)
-        h.robots_done = True
+        h.done = True
         rp = urllib.robotparser.RobotFileParser(robots_url)
         if error is None and status == 200:
             lines = text.splitlines()
@@ -408,9 +427,9 @@ class Fetcher:
             h.robots = rp
         elif status is None or status < 500:
             # RFC 9309 §2.3.1.3/4: unreachable robots.txt means complete disallow.
-            h.robots_error = f"host unreachable: {error}"
+            h.error = f"host unreachable: {error}"
         else:
-            h.robots_error = f"robots.txt answered HTTP {status}: host skipped this run (RFC 9309)"
+            h.error = f"robots.txt answered HTTP {status}: host skipped this run (RFC 9309)"
 
     def _cached_robots(self, robots_url: str) -> tuple[int | None, str, str | None]:
         if self.store is None:
@@ -553,7 +572,7 @@ class Fetcher:
     async def _once(self, url: str, headers: dict[str, str], max_bytes: int,
                     min_interval: float | None) -> tuple[int, dict[str, str], bytes]:
         assert self._client is not None and self._sem is not None
-        h = self._host(url)
+        h = self._pace(url)
         async with h.lock:  # one request at a time per host (when polite)
             wait = h.next_at - time.monotonic()
             if wait > 0:

@@ -194,3 +194,10 @@ def test_retry_after_holds_the_whole_host(server: CrawlServer) -> None:
     later = [t for p, t in server.times if p == "/press/9.html" and t >= t0][0]
     assert later - first >= 0.95
 
+
+
+def test_pacing_is_per_server_robots_per_origin() -> None:
+    f = Fetcher(None)
+    assert f._pace("http://www.vtv.vn/a") is f._pace("https://vtv.vn/b")
+    assert f._pace("https://vtv.vn/b") is not f._pace("https://vov.vn/b")
+    assert f._host("http://vtv.vn/a") is not f._host("https://vtv.vn/a")  # robots.txt per origin
