@@ -1254,7 +1254,11 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def file_history(store: Any, path: str | os.PathLike) -> list[dict[str, str]]:
-    """The versions recorded for a path, oldest first: ``[{at, sha256, status}]``."""
+    """What was recorded for a path, oldest first: ``[{at, sha256, status, stat}]``.
+
+    One entry per ingest that stored something or saw new bytes or a new
+    modification time (``stat`` is ``"size:mtime_ns"``); unchanged re-runs add nothing.
+    """
     import sqlalchemy as sa
 
     from .store import events
@@ -1268,8 +1272,17 @@ def file_history(store: Any, path: str | os.PathLike) -> list[dict[str, str]]:
     for at, reason in rows:
         m = re.search(r"sha256=([0-9a-f]{64})", reason or "")
         if m:
-            out.append({"at": at, "sha256": m.group(1), "status": (reason or "").split(" ", 1)[0]})
+            st = re.search(r"stat=(\d+:\d+)", reason)
+            out.append({"at": at, "sha256": m.group(1), "status": reason.split(" ", 1)[0],
+                        "stat": st.group(1) if st else None})
     return out
+
+
+def _read_bytes(p: Path) -> bytes:
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise ReportError(p, f"cannot read file ({e.strerror or e})") from None
 
 
 def _records_for(store: Any, sha: str) -> list[str]:
@@ -1321,26 +1334,37 @@ def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
             raise ReportError(p, "empty file (0 bytes)")
         if size > max_bytes:
             raise ReportError(p, f"file too large ({size / 2**20:.1f} MB > limit {max_bytes / 2**20:.0f} MB)")
-        data = p.read_bytes()
+        st = p.stat()
+        stat = f"{st.st_size}:{st.st_mtime_ns}"
+        history = file_history(store, target)
+        last = history[-1] if history else None
+        if last and not force and last.get("stat") == stat:  # same size and time as last run: not re-read
+            existing = _records_for(store, last["sha256"])
+            if existing:
+                res.sha256, res.status, res.records, res.uids = last["sha256"], "unchanged", len(existing), existing
+                return res
+        data = _read_bytes(p)
         from .store import sha256
         sha = sha256(data)
         res.sha256 = sha
-        history = file_history(store, target)
-        previous = history[-1]["sha256"] if history else None
+        previous = last["sha256"] if last else None
         existing = [] if force else _records_for(store, sha)
         if existing:
             res.records, res.uids = len(existing), existing
             if previous == sha:
                 res.status = "unchanged"
+                if last.get("stat") != stat:  # touched, same bytes: remember the new time
+                    store.log_event("ingest", "info", f"unchanged sha256={sha} records={len(existing)} stat={stat}",
+                                    source=source, target=target)
                 return res
             if previous is None:  # same bytes already stored from another path: remember this path too
                 res.status = "unchanged"
-                store.log_event("ingest", "info", f"unchanged sha256={sha} records={len(existing)} (duplicate)",
-                                source=source, target=target)
+                store.log_event("ingest", "info", f"unchanged sha256={sha} records={len(existing)} stat={stat}"
+                                " (duplicate)", source=source, target=target)
                 return res
             res.status = "new-version"  # the path's content changed to bytes stored before
-            store.log_event("ingest", "info", f"new-version sha256={sha} records={len(existing)} previous={previous}",
-                            source=source, target=target)
+            store.log_event("ingest", "info", f"new-version sha256={sha} records={len(existing)} stat={stat}"
+                            f" previous={previous}", source=source, target=target)
             return res
         doc = read_document(p, data=data, max_bytes=max_bytes, ocr=ocr)
         res.media_type = doc.media_type
@@ -1355,7 +1379,8 @@ def ingest_file(store: Any, path: str | os.PathLike, *, source: str = "ingest",
         res.records, res.uids = len(rows), [r["uid"] for r in rows]
         res.status = "new-version" if previous and previous != sha else "unchanged" if previous == sha else "new"
         mism = doc.meta.get("extension_mismatch")
-        store.log_event("ingest", "info", f"{res.status} sha256={sha} records={len(rows)} type={doc.meta['detected']}"
+        store.log_event("ingest", "info", f"{res.status} sha256={sha} records={len(rows)} stat={stat}"
+                        f" type={doc.meta['detected']}"
                         + (f" previous={previous}" if previous else "") + (f" ({mism})" if mism else ""),
                         source=source, target=target)
         return res

@@ -461,11 +461,12 @@ def test_reingest_changes_nothing_and_new_version_is_recorded(store, tmp_path: P
     hist = R.file_history(store, f)
     assert [h["sha256"] for h in hist] == [old_sha, rep.files[0].sha256]
     assert [h["status"] for h in hist] == ["new", "new-version"]
+    assert all(h["stat"] for h in hist)
     assert store.count(articles) == n_art + 2 and store.count(raw) == n_raw + 1  # old records kept
     assert R.ingest(store, [f], progress=False).counts == {"unchanged": 1}
 
 
-def test_inbox_picks_up_what_is_new(store, tmp_path: Path, rdir: Path):
+def test_inbox_picks_up_what_is_new(store, tmp_path: Path, rdir: Path, monkeypatch):
     inbox = tmp_path / "hop-thu"
     (inbox / "2025" / "thang3").mkdir(parents=True)
     shutil.copy(rdir / "download__NHANDULIEU.xlsx", inbox / "2025" / "thang3" / "ds.xlsx")
@@ -475,7 +476,15 @@ def test_inbox_picks_up_what_is_new(store, tmp_path: Path, rdir: Path):
     rep = R.ingest_inbox(store, src)
     assert [(Path(f.path).name, f.status) for f in rep.files] == [("ds.xlsx", "new")]
     assert {a["source"] for a in store.iter_articles()} == {"phong-tdkt"}
+    reads: list[Path] = []
+    real_read = R._read_bytes
+
+    def counting_read(p: Path) -> bytes:
+        reads.append(p)
+        return real_read(p)
+    monkeypatch.setattr(R, "_read_bytes", counting_read)
     assert R.ingest_inbox(store, src).counts == {"unchanged": 1}
+    assert reads == []  # same size and modification time as last run: not even read again
     shutil.copy(rdir / "bienban__1668482344_bienban.doc", inbox / "qd.doc")
     rep = R.ingest_inbox(store, str(inbox))  # a bare path works too
     assert rep.counts == {"unchanged": 1, "new": 1}
