@@ -394,11 +394,20 @@ def _read_docx(data: bytes, path: str, pages: Any, ocr: str) -> tuple[list[str],
         raise ReportError(path, f"damaged Word (.docx) file ({type(e).__name__}: {e})") from None
     lines: list[str] = []
     tables: list[Table] = []
+    counters: dict[tuple[str, str], int] = {}
     body = d.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append(Paragraph(child, d).text)
+            para = Paragraph(child, d)
+            num = _docx_numbering(para)
+            text = para.text
+            if num is not None and text.strip():  # Word's automatic numbering is not in the text: write it
+                counters[num] = counters.get(num, 0) + 1
+                for k in [k for k in counters if k[0] == num[0] and k[1] > num[1]]:
+                    del counters[k]  # a deeper level restarts under a new parent item
+                text = f"{counters[num]}. {text}"
+            lines.append(text)
         elif tag == "tbl":
             rows = _docx_rows(DocxTable(child, d))
             tables.append(Table(f"table {len(tables) + 1}", rows, list(range(1, len(rows) + 1))))
@@ -406,6 +415,22 @@ def _read_docx(data: bytes, path: str, pages: Any, ocr: str) -> tuple[list[str],
     cp = d.core_properties
     meta = {"doc_title": cp.title or None, "author": cp.author or None}
     return ["\n".join(lines)], tables, meta
+
+
+def _docx_numbering(para: Any) -> tuple[str, str] | None:
+    """(numId, level) of an automatically numbered paragraph (its own or its style's numbering)."""
+    candidates = [para._p.pPr]
+    style = para.style
+    while style is not None:
+        candidates.append(style.element.pPr)
+        style = style.base_style
+    for pPr in candidates:
+        if pPr is not None and pPr.numPr is not None and pPr.numPr.numId is not None:
+            if pPr.numPr.numId.val == 0:  # numbering switched off
+                return None
+            ilvl = pPr.numPr.ilvl.val if pPr.numPr.ilvl is not None else 0
+            return str(pPr.numPr.numId.val), f"{ilvl:02d}"
+    return None
 
 
 _ANTIWORD_TABLE = re.compile(r"^\s*\|.*\|\s*$")
@@ -1080,6 +1105,8 @@ def parse_item(item: str, kind: str = "") -> dict[str, str]:
         position, unit = tail[:m.start()].strip(" ,-–"), tail[m.start():].strip()
     elif m:
         position, unit = "", tail
+    elif "," in tail:  # "Trưởng thôn Đông, xã Quảng Hải"
+        position, unit = (x.strip() for x in tail.split(",", 1))
     else:
         position, unit = tail, ""
     return {"honorific": honorific, "name": name, "position": position, "unit": unit, "kind": "person"}

@@ -585,3 +585,21 @@ def test_docx_nominee_table(tmp_path: Path):
     assert "Dũng cảm lao vào đám cháy cứu 2 cháu nhỏ" in hung["text"]
     assert hung["title"] == "Đề nghị khen thưởng: Nguyễn Văn Hùng – Tổ trưởng, Tổ dân phố số 5, phường Láng Hạ"
     assert hung["outlet"] == "UBND PHƯỜNG LÁNG HẠ" and hung["published"] == "2025-04-10T00:00:00+07:00"
+
+
+def test_docx_automatic_numbering(tmp_path: Path):
+    """Word's own list numbering is not in the paragraph text: the reader writes it back."""
+    import docx
+    d = docx.Document()
+    d.add_paragraph("QUYẾT ĐỊNH")
+    d.add_paragraph("Điều 1. Tặng Giấy khen cho 02 cá nhân đã có thành tích dũng cảm cứu người, gồm:")
+    d.add_paragraph("Ông Nguyễn Văn A, Trưởng thôn Đông, xã Quảng Hải;", style="List Number")
+    d.add_paragraph("Em Trần Văn B, học sinh Trường THCS Quảng Hải.", style="List Number")
+    d.add_paragraph("Điều 2. Chánh Văn phòng và các cá nhân có tên tại Điều 1 chịu trách nhiệm thi hành.")
+    d.save(str(tmp_path / "qd.docx"))
+    doc = read_document(tmp_path / "qd.docx")
+    assert "1. Ông Nguyễn Văn A" in doc.text and "2. Em Trần Văn B" in doc.text
+    recs = split_records(doc)
+    assert [(r["honorific"], r["name"], r["position"], r["place"]) for r in recs] == [
+        ("Ông", "Nguyễn Văn A", "Trưởng thôn Đông", "xã Quảng Hải"), ("Em", "Trần Văn B", "học sinh", "")]
+    assert recs[1]["unit"] == "Trường THCS Quảng Hải"
