@@ -201,7 +201,7 @@ def run(obj: Ctx, demo: bool, sources_file: str | None, week: str | None, out_di
         with run_lock_ctx(lock_path_for(obj.store.url)):
             if demo:
                 from .demo import demo_sources_file, serve_demo
-                with serve_demo() as base, tempfile.TemporaryDirectory() as tmp:
+                with serve_demo(port=None) as base, tempfile.TemporaryDirectory() as tmp:
                     click.echo(f"demo outlets served at {base}", err=True)
                     stats = do_run(obj.store, obj.cfg, sources_file=str(demo_sources_file(base, Path(tmp))),
                                    week=week, out_dir=out_dir, progress=obj.progress)

@@ -252,10 +252,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return False
 
 
+DEMO_PORT = 8765  # the usual port of `run --demo`: stable URLs, stable article ids
+
+
 @contextlib.contextmanager
-def serve_demo(root: Path | None = None, host: str = "127.0.0.1", port: int = 0,
+def serve_demo(root: Path | None = None, host: str = "127.0.0.1", port: int | None = 0,
                now: datetime | None = None) -> Iterator[str]:
     """Serve the demo site on ``host:port`` (port 0: any free port) in a background thread.
+
+    ``port=None`` uses the demo's usual port (:data:`DEMO_PORT`) when it is free,
+    so that article URLs, and so the stored articles, stay the same from one
+    ``run --demo`` to the next; another free port otherwise.
 
     Yields the base URL (``http://127.0.0.1:PORT``); stops the server and joins
     its thread on exit. ``root`` is ``corpora/demo`` (or its ``site`` folder);
@@ -268,7 +275,13 @@ def serve_demo(root: Path | None = None, host: str = "127.0.0.1", port: int = 0,
     started = datetime.now(timezone.utc).replace(microsecond=0)
     fixed_now = _now_vn(now) if now is not None else started.astimezone(VN_TZ)
 
-    httpd = http.server.ThreadingHTTPServer((host, port), _Handler)
+    if port is None:
+        try:
+            httpd = http.server.ThreadingHTTPServer((host, DEMO_PORT), _Handler)
+        except OSError:
+            httpd = http.server.ThreadingHTTPServer((host, 0), _Handler)
+    else:
+        httpd = http.server.ThreadingHTTPServer((host, port), _Handler)
     httpd.daemon_threads = True
     bound_port = httpd.server_address[1]
     base_url = f"http://127.0.0.1:{bound_port}"
