@@ -329,6 +329,8 @@ def _bad_files(tmp: Path, rdir: Path) -> dict[str, str]:
     (tmp / "blank.txt").write_text("  \n\n \t\n", encoding="utf-8")
     (tmp / "truncated.pdf").write_bytes(gazette[: len(gazette) // 2])
     (tmp / "truncated.xlsx").write_bytes(xlsx[: len(xlsx) // 2])
+    doc = (rdir / "bienban__1668482344_bienban.doc").read_bytes()
+    (tmp / "truncated.doc").write_bytes(doc[: len(doc) * 9 // 10])
     (tmp / "corrupt.docx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
     (tmp / "noise.pdf").write_bytes(bytes((i * 37 + 11) % 256 for i in range(5000)))
     (tmp / "slides.pptx").write_bytes(_zip({"ppt/presentation.xml": "<p/>", "[Content_Types].xml": "<x/>"}))
@@ -342,6 +344,7 @@ def _bad_files(tmp: Path, rdir: Path) -> dict[str, str]:
     expected = {
         "zero.pdf": "empty file (0 bytes)", "blank.txt": "no text found",
         "truncated.pdf": "truncated PDF", "truncated.xlsx": "damaged or truncated ZIP",
+        "truncated.doc": "damaged or truncated OLE",
         "corrupt.docx": "damaged or truncated ZIP", "noise.pdf": "unrecognised binary content",
         "slides.pptx": "PowerPoint", "locked.pdf": "password-protected PDF",
     }
