@@ -3,8 +3,8 @@
 The mission's second source beside the press: achievement reports, proposals
 (Tờ trình), minutes (Biên bản), decisions (Quyết định) and nominee lists sent
 by schools, hospitals, police, wards and enterprises, as .docx, old Word
-.doc, PDF (with a text layer or scanned and signed), .xlsx/.xls, .txt and
-.html. Three plain steps:
+.doc, PDF (with a text layer or scanned and signed), .xlsx/.xls, .txt,
+.html, and also .rtf and scanned images (PNG, JPEG, TIFF). Three plain steps:
 
 - :func:`read_document` detects the real type from the bytes (never the
   extension), extracts text per page and tables, and finds the document's
@@ -15,8 +15,13 @@ by schools, hospitals, police, wards and enterprises, as .docx, old Word
   "Tập thể" / "Cá nhân" headings), or one record for the whole document.
 - :func:`ingest` keeps the original bytes by hash (``store.put_raw``), stores
   the records as ``kind="report"`` articles (``store.upsert_article``) and
-  records the path → hash history as ``ingest`` events. A bad file gets a
-  :class:`ReportError` naming the file and the reason; the batch goes on.
+  records the path → hash history as ``ingest`` events (see
+  :func:`file_history`). Record uids are ``report:<sha256>#<location>``, so
+  re-ingesting the same bytes changes nothing and a new version of a file adds
+  its records beside the old ones. A bad file gets a :class:`ReportError`
+  naming the file and the reason; the batch goes on. :func:`ingest_inbox` does
+  the same for an inbox folder, skipping files whose size and modification
+  time are those of the last run.
 
 External tools (Debian packages, see scripts/apt-packages.txt): ``pdftotext``
 and ``pdftoppm`` (poppler-utils) for PDFs, ``tesseract`` + ``tesseract-ocr-vie``
@@ -900,10 +905,18 @@ def _kind_value(v: str) -> str | None:
 def split_records(doc: Document) -> list[dict[str, Any]]:
     """One record per exemplar the document lists, or one for the whole document.
 
-    A record: ``location, name, position, unit, place, form, kind`` ("person",
-    "collective" or "household"), ``honorific``, ``text`` (the achievement),
-    ``title`` (a readable headline), ``outlet`` (sending unit), ``published``,
-    and ``fields`` (the row's other columns).
+    Lists are found in tables (spreadsheet sheets, Word/HTML/antiword tables)
+    whose header row names a name column, else in numbered entries under a
+    "Tập thể" / "Cá nhân" / "DANH SÁCH" heading or a "..., gồm:" line (legal
+    and planning texts excluded). A record: ``location`` ("page 2 line 10",
+    "DANHSACH!row 7", "table 1 row 3", "line 18", or "document"), ``name``,
+    ``honorific`` (Ông, Bà, Đại tá...), ``position``, ``unit``, ``place``,
+    ``form`` (award proposed, catalogue codes resolved), ``kind`` ("person",
+    "collective" — households too, with ``household`` True — or "document"),
+    ``text`` (the achievement: the row's own column, else the entry and the
+    document's stated ground), ``title`` (a readable headline), ``outlet``
+    (the sending unit from the letterhead), ``published`` (ISO, +07:00) and
+    ``fields`` (the row's columns by header).
     """
     recs = _table_records(doc)
     if not recs:
