@@ -140,11 +140,13 @@ def test_scanned_totrinh_list_splits_into_exemplars(totrinh: R.Document):
 def test_all_scanned_pdfs_ocr(rdir: Path, ocr_ok: bool):
     qd = read_document(rdir / QD_PDF)
     assert qd.meta["kind"] == "QUYẾT ĐỊNH" and qd.date == "2022-10-24"  # handwritten date: the signature's
-    assert "Lê Văn Tiến" in names(split_records(qd))
+    recs = split_records(qd)  # the DANH SÁCH on page 2: I. Tập thể (OCR: "Tập thế"), II. Cá nhân (OCR: "IH.")
+    assert len(recs) == 9 and "Lê Văn Tiến" in names(recs) and recs[0]["location"] == "page 2 line 2"
     bb = read_document(rdir / BB_PDF)
     assert bb.meta["kind"] == "BIÊN BẢN" and bb.date == "2022-09-26"
     recs = split_records(bb)  # the list runs on over the page break
-    assert "Công an tỉnh Quảng Bình" in names(recs) and "Nguyễn Văn Tình" in names(recs)
+    assert len(recs) == 9 and "Công an tỉnh Quảng Bình" in names(recs) and "Nguyễn Văn Tình" in names(recs)
+    assert "Đặng Đại Bàng" in names(recs)  # OCR wrote "Đặn g Đại Bàng"
     kh = read_document(rdir / KH_PDF)
     assert kh.meta["kind"] == "KẾ HOẠCH" and len(kh.meta["ocr_pages"]) == 8
 
