@@ -171,8 +171,7 @@ def score(obj: Ctx, in_path: str, out_path: str, model_path: str | None) -> None
 @fatal_errors
 def weekly(obj: Ctx, week: str | None, out_dir: str | None, send: bool, to: tuple[str, ...]) -> None:
     """Write the week's candidate list as HTML, XLSX and CSV."""
-    from .run import current_week
-    from .weekly import render_weekly, send_weekly
+    from .weekly import current_week, render_weekly, send_weekly
     week = week or current_week()
     paths = render_weekly(obj.store, week, Path(out_dir or obj.cfg.out_dir))
     for kind, p in paths.items():

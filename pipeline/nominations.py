@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from .config import DATA_DIR
 from .store import Store, candidates, decisions, nominations, now_iso
 from .taxonomy import DEEDS, FIELDS, STAGES, deed_name, field_name
-from .weekly import candidate_dict, evidence_for, excel_safe, exemplar_text
+from .weekly import candidate_dict, date_vn, evidence_for, excel_safe, exemplar_text
 
 SCHEMA_PATH = DATA_DIR / "nomination.schema.json"
 SCHEMA_ID = "https://nguoitot.example.vn/schema/nomination-1.json"
@@ -368,15 +368,6 @@ def _safe_filename(s: str, limit: int = 60) -> str:
     return (s[:limit] or "ung-vien").strip("-")
 
 
-def _date_vn(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        return dt.datetime.fromisoformat(iso).strftime("%d/%m/%Y")
-    except ValueError:
-        return iso[:10]
-
-
 def write_docx(rec: dict[str, Any], cand: dict[str, Any], path: Path, stage_log: list[dict[str, Any]] | None = None) -> Path:
     """Draft summary of achievements for the dossier: who, what, the award proposed,
     and every evidence article and report cited."""
@@ -436,7 +427,7 @@ def write_docx(rec: dict[str, Any], cand: dict[str, Any], path: Path, stage_log:
         kind = "Báo cáo" if e["kind"] == "report" else "Bài báo"
         para = doc.add_paragraph(f"[{i}] {kind}: ")
         para.add_run(clean(e["title"])).italic = True
-        para.add_run(clean(f" — {e['outlet']}" + (f", {_date_vn(e['published'])}" if e["published"] else "")
+        para.add_run(clean(f" — {e['outlet']}" + (f", {date_vn(e['published'])}" if e["published"] else "")
                            + (f". {where}" if where else "")))
         if e["reason"]:
             q = doc.add_paragraph(clean(f"“{e['reason']}”"))

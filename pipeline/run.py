@@ -7,7 +7,6 @@ resumes where it stopped when started again.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import logging
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .config import Config
+from .weekly import current_week
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,6 @@ def run_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def current_week(today: dt.date | None = None) -> str:
-    y, w, _ = (today or dt.date.today()).isocalendar()
-    return f"{y}-W{w:02d}"
 
 
 def lock_path_for(db_url: str) -> Path:
