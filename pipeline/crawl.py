@@ -178,6 +178,7 @@ class _Crawler:
         self.bar = bar
         self.writer = cf.ThreadPoolExecutor(1, thread_name_prefix="nguoitot-store")
         self.claimed: set[str] = set()  # entry URLs taken by a source in this run
+        self.inflight = asyncio.Semaphore(max(4, 4 * fetcher.concurrency))  # pages between fetch and store
         self.timings = {"fetch": 0.0, "extract": 0.0, "store": 0.0}
         self.pages = 0
 
@@ -299,6 +300,10 @@ class _Crawler:
     # -- a page ------------------------------------------------------------
     async def page(self, src: Source, rep: SourceReport, entry: dict[str, Any]) -> FetchResult | None:
         """Fetch, extract and store one entry; returns the failed result, or None."""
+        async with self.inflight:  # bounded: memory does not grow with the number of entries
+            return await self._page(src, rep, entry)
+
+    async def _page(self, src: Source, rep: SourceReport, entry: dict[str, Any]) -> FetchResult | None:
         url = entry["url"]
         try:
             res = await self.fetch(url, src, record=False)
