@@ -319,10 +319,17 @@ class _Crawler:
             self.pages += 1
             t = time.perf_counter()
             try:
+                ex = None
                 if self.pool is not None:
-                    loop = asyncio.get_running_loop()
-                    ex = await loop.run_in_executor(self.pool, self.extract, res.body, res.final_url, res.encoding)
-                else:
+                    try:
+                        ex = await asyncio.get_running_loop().run_in_executor(
+                            self.pool, self.extract, res.body, res.final_url, res.encoding)
+                    except cf.process.BrokenProcessPool:  # a worker died (OOM killer...): go on without
+                        self.pool = None
+                        self.store.log_event(STAGE, "warning", "extraction worker died: extracting "
+                                             "in-process for the rest of the run", source=src.name,
+                                             target=url, run_id=self.run_id)
+                if ex is None:
                     ex = self.extract(res.body, res.final_url, res.encoding)
             except Exception as e:
                 res.error = f"extraction failed: {type(e).__name__}: {e}"

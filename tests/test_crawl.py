@@ -42,9 +42,13 @@ def stored(store) -> list[dict]:
     return list(store.iter_articles())
 
 
-def errors(store) -> list[dict]:
+def _events(store, level: str) -> list[dict]:
     with store.engine.connect() as c:
-        return [dict(r) for r in c.execute(sa.select(events).where(events.c.level == "error")).mappings()]
+        return [dict(r) for r in c.execute(sa.select(events).where(events.c.level == level)).mappings()]
+
+
+def errors(store) -> list[dict]:
+    return _events(store, "error")
 
 
 # ---------------------------------------------------------------- discovery
@@ -359,4 +363,22 @@ def test_prime_rule_gets_the_session_cookie(server: CrawlServer, store) -> None:
     primed = run(store, [Source("q", "QĐND", url=server.url("/cookie/feed.xml"),
                                 rules={"prime": server.url("/cookie/prime")})]).sources[0]
     assert (primed.status, primed.new) == ("ok", 2)
+
+
+_TEST_PID = os.getpid()
+
+
+def _die_on_third(html, url=None, encoding=None):  # module level: runs in a worker process
+    if url.endswith("/replay/2.html") and os.getpid() != _TEST_PID:
+        os._exit(3)  # a worker killed mid-page
+    from pipeline.extract import extract
+    return extract(html, url, encoding)
+
+
+def test_a_dead_extraction_worker_does_not_stop_the_crawl(server: CrawlServer, store) -> None:
+    rep = crawl(store, [Source("w", "Báo thử", url=server.url("/replay/feed.xml?n=5"))], progress=False,
+                politeness=False, fetch_options=FAST, workers=2, extract=_die_on_third)
+    r = rep.sources[0]
+    assert (r.new, r.failed) == (5, 0)  # the page whose worker died was extracted in-process
+    assert any("extraction worker died" in e["reason"] for e in _events(store, "warning"))
 
