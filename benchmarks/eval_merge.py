@@ -32,6 +32,14 @@ def load_gold(path: Path = GOLD) -> list[dict]:
     return [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
 
 
+def _line_id(line: str) -> str | None:
+    """The id of a JSON line that starts with its "id" field, without parsing the line."""
+    if line.startswith('{"id": "'):
+        end = line.find('"', 8)
+        return line[8:end] if end > 0 else None
+    return json.loads(line).get("id")
+
+
 def load_texts(gold: list[dict], corpora: Path | None = None) -> dict[tuple[str, str], dict]:
     """(corpus, id) -> {"title", "lead", "date"} for every side of the gold pairs."""
     from pipeline.config import shared_corpora
@@ -43,6 +51,8 @@ def load_texts(gold: list[dict], corpora: Path | None = None) -> dict[tuple[str,
     if rss_ids:
         with gzip.open(corpora / "rss-items.jsonl.gz", "rt", encoding="utf-8") as f:
             for line in f:
+                if _line_id(line) not in rss_ids:
+                    continue
                 r = json.loads(line)
                 if r["id"] in rss_ids:
                     out[("rss", r["id"])] = {"title": r["title"], "lead": r.get("summary") or "",
@@ -52,6 +62,8 @@ def load_texts(gold: list[dict], corpora: Path | None = None) -> dict[tuple[str,
     if press_ids:
         with gzip.open(corpora / "press.jsonl.gz", "rt", encoding="utf-8") as f:
             for line in f:
+                if _line_id(line) not in press_ids:
+                    continue
                 r = json.loads(line)
                 if r["id"] in press_ids:
                     lead = r.get("lead") or (r.get("text") or "")[:400]

@@ -2,7 +2,8 @@
 wallets" before the details.
 
 BERTopic's recipe with swappable steps: embed (or take precomputed vectors) → cluster
-(scikit-learn's HDBSCAN, agglomerative when the week is small) → split any theme that would
+(average-linkage agglomerative by default, scikit-learn's HDBSCAN on request) → give
+outliers to a theme they sit inside → split any theme that would
 swallow most candidates → label each theme with class-based TF-IDF over segmented Vietnamese
 words (underthesea), so the label is made of words that set the theme apart from the
 others ("đuối nước · cứu · vớt"). Candidates no theme holds are one outlier group, shown,
@@ -85,17 +86,24 @@ def ctfidf_labels(docs_words: list[list[str]], assignment: Sequence[int], top_n:
     return out
 
 
-def _cluster(emb: np.ndarray, min_size: int) -> np.ndarray:
+def hdbscan_clusters(emb: np.ndarray, min_size: int = 3) -> np.ndarray:
+    """scikit-learn's HDBSCAN (BERTopic's default); -1 for outliers."""
+    from sklearn.cluster import HDBSCAN
+    if len(emb) < max(3, min_size):
+        return np.full(len(emb), -1)
+    return HDBSCAN(min_cluster_size=min_size, min_samples=max(1, min_size - 1),
+                   metric="euclidean", copy=True).fit_predict(emb)
+
+
+def agglomerative_clusters(emb: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Average-linkage cosine clustering into about 1.5·sqrt(n) themes (at most 40);
+    themes of one are outliers (-1). The default: on a week's candidates it keeps far fewer
+    outliers than HDBSCAN at the same purity (measured on the seed label-2 articles)."""
     n = len(emb)
     if n < 3:
         return np.full(n, -1)
-    if n >= 30:
-        from sklearn.cluster import HDBSCAN
-        lab = HDBSCAN(min_cluster_size=min_size, min_samples=max(1, min_size - 1),
-                      metric="euclidean", copy=True).fit_predict(emb)
-        if (lab >= 0).sum() >= n // 3:
-            return lab
-    return _agglomerative(emb, max(2, round(math.sqrt(n))))
+    k = k or int(min(40, max(2, round(1.5 * math.sqrt(n)))))
+    return _agglomerative(emb, k)
 
 
 def _agglomerative(emb: np.ndarray, k: int) -> np.ndarray:
@@ -106,6 +114,30 @@ def _agglomerative(emb: np.ndarray, k: int) -> np.ndarray:
     lab = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(emb)
     sizes = Counter(lab)
     return np.array([l if sizes[l] >= 2 else -1 for l in lab])
+
+
+def _reduce_outliers(emb: np.ndarray, lab: np.ndarray, quantile: float = 0.25) -> np.ndarray:
+    """Give an outlier to the nearest theme when it sits within that theme's radius (cosine to
+    the centroid at least the ``quantile`` of the members' own): BERTopic's reduce_outliers."""
+    lab = lab.copy()
+    ks = sorted(k for k in set(lab.tolist()) if k >= 0)
+    if not ks or (lab >= 0).all():
+        return lab
+    cents, radius = [], []
+    for k in ks:
+        m = emb[lab == k]
+        c = m.mean(axis=0)
+        c /= np.linalg.norm(c) or 1.0
+        cents.append(c)
+        radius.append(float(np.quantile(m @ c, quantile)))
+    cents = np.stack(cents)
+    radius = np.array(radius)
+    for i in np.where(lab < 0)[0]:
+        s = cents @ emb[i]
+        j = int(np.argmax(s))
+        if s[j] >= radius[j]:
+            lab[i] = ks[j]
+    return lab
 
 
 def _split_big(emb: np.ndarray, lab: np.ndarray, max_share: float) -> np.ndarray:
@@ -135,10 +167,15 @@ def _split_big(emb: np.ndarray, lab: np.ndarray, max_share: float) -> np.ndarray
 
 
 def themes(candidates: Sequence[dict], embeddings: np.ndarray | None = None, *, embedder=None,
-           max_share: float = 0.35, min_size: int = 2, top_n: int = 3) -> list[dict[str, Any]]:
+           max_share: float = 0.35, top_n: int = 3, cluster=None,
+           reduce_outliers: bool = True) -> list[dict[str, Any]]:
     """Group candidates into themes: ``[{label, words, size, members, is_outlier_group}]``,
     largest first, the outlier group (if any) last. No theme holds more than ``max_share`` of
-    the candidates (when there are 10 or more)."""
+    the candidates (when there are 10 or more).
+
+    Swappable steps: ``embeddings`` (precomputed, one row per candidate) or ``embedder``;
+    ``cluster(emb) -> labels`` (:func:`agglomerative_clusters` by default,
+    :func:`hdbscan_clusters` as BERTopic does); the c-TF-IDF labelling."""
     n = len(candidates)
     if n == 0:
         return []
@@ -149,7 +186,9 @@ def themes(candidates: Sequence[dict], embeddings: np.ndarray | None = None, *, 
             embedder = get_embedder()
         embeddings = embedder.encode(texts)
     emb = np.asarray(embeddings, dtype=np.float32)
-    lab = _cluster(emb, min_size=max(min_size, 2 if n < 60 else 3))
+    lab = np.asarray((cluster or agglomerative_clusters)(emb))
+    if reduce_outliers:
+        lab = _reduce_outliers(emb, lab)
     if n >= 10:
         lab = _split_big(emb, lab, max_share)
     words = segment(texts)
