@@ -41,8 +41,10 @@ _TONE_MAP = _build_tone_map()
 # "quý" keeps its mark on y because "qu" is one consonant.
 # Written as "first letter + class of toned second letters" (the same set of keys as
 # _TONE_MAP): an alternation of 60 literals made this sub ~10x slower.
+# The "not after q" test is made in _retone, not as a leading look-behind, so that the
+# regex engine can scan for the first character class quickly.
 _TONE_RE = re.compile(
-    r"(?<![qQ])(" + "|".join(
+    r"(" + "|".join(
         f"[{f}{f.upper()}][{''.join(sorted({k[1] for k in _TONE_MAP if k[0].lower() == f}))}]"
         for f in sorted({k[0].lower() for k in _TONE_MAP})) + r")(?![^\W\d_])"
 )
@@ -53,13 +55,20 @@ _MULTI_SPACE = re.compile(r"[ ]{2,}")
 _MULTI_NL = re.compile(r"\n[ \n]*\n")
 
 
+def _retone(m: re.Match) -> str:
+    i = m.start()
+    if i and m.string[i - 1] in "qQ":  # "quý": qu is one consonant, the mark stays
+        return m.group(1)
+    return _TONE_MAP[m.group(1)]
+
+
 def normalize(text: str | None) -> str:
     """Canonical Vietnamese text (NFC, one tone placement, clean spacing)."""
     if not text:
         return ""
     t = unicodedata.normalize("NFC", text)
     t = _SPACES_RE.sub(" ", _INVISIBLE_RE.sub("", t))
-    t = _TONE_RE.sub(lambda m: _TONE_MAP[m.group(1)], t)
+    t = _TONE_RE.sub(_retone, t)
     t = _SPACE_BEFORE_PUNCT.sub(r"\1", t)
     t = _SPACE_AFTER_OPEN.sub(r"\1", t)
     t = _MULTI_SPACE.sub(" ", t)
@@ -70,7 +79,7 @@ def normalize(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, normalised, single-spaced: for matching and hashing."""
-    return re.sub(r"\s+", " ", normalize(text).lower()).strip()
+    return " ".join(normalize(text).lower().split())  # = re.sub(r"\s+", " ", ...).strip(), 10x faster
 
 
 def strip_diacritics(text: str) -> str:
