@@ -10,7 +10,7 @@ article id in it):
   whose URLs end in a numeric article id — VnExpress, Tuổi Trẻ, Thanh Niên,
   Dân trí… — host + that id, because the slug changes when a title is edited
   and section feeds carry the same article under another slug);
-- **near**: MinHash (datasketch, 128 permutations) over syllable 3-gram
+- **near**: MinHash (128 permutations, numpy; datasketch's LSH index) over syllable 3-gram
   shingles of the diacritic-folded title+lead+text, candidates from an LSH
   index, accepted when the estimated Jaccard similarity reaches
   :data:`THRESHOLD_LONG` (both texts long) or :data:`THRESHOLD_SHORT` (one of
@@ -41,7 +41,8 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from datasketch import MinHash, MinHashLSH
+import numpy as np
+from datasketch import LeanMinHash, MinHashLSH
 
 from .text import content_hash
 
@@ -53,7 +54,7 @@ THRESHOLD_LONG = 0.5
 THRESHOLD_SHORT = 0.7
 LSH_THRESHOLD = 0.45  # candidate generation, a little under the lowest acceptance
 WINDOW_DAYS = 7.0
-TITLE_SHORT = 0.5  # short items: title syllable-set overlap needed as well
+TITLE_SHORT = 0.7  # short items: title syllable-set overlap needed as well
 
 __all__ = ["find_stories", "candidate_pairs", "assign_stories", "StoryIndex", "tokens", "shingles",
            "url_key", "NUM_PERM", "THRESHOLD_LONG", "THRESHOLD_SHORT", "WINDOW_DAYS"]
@@ -80,13 +81,41 @@ def _rec_text(rec: dict) -> str:
     return " ".join(str(rec.get(k) or "") for k in ("title", "lead", "summary", "text"))
 
 
-def shingles(rec: dict, k: int = SHINGLE) -> list[bytes]:
+_MASK32 = np.uint64(0xFFFFFFFF)
+_K = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+_rng = np.random.RandomState(1)
+_A = _rng.randint(0, 1 << 31, NUM_PERM).astype(np.uint64) * np.uint64(2) + np.uint64(1)  # odd: a bijection
+_B = _rng.randint(0, 1 << 32, NUM_PERM, dtype=np.uint64)
+del _rng
+
+
+def shingles(rec: dict, k: int = SHINGLE) -> np.ndarray:
+    """Distinct 32-bit hashes of the record's k-syllable shingles (deterministic:
+    crc32 of each syllable, combined and mixed in numpy)."""
     toks = tokens(_rec_text(rec))[:MAX_TOKENS]
     if not toks:
-        return []
-    if len(toks) < k:
-        return [" ".join(toks).encode()]
-    return list({" ".join(toks[i:i + k]).encode() for i in range(len(toks) - k + 1)})
+        return np.zeros(0, dtype=np.uint64)
+    t = np.fromiter((zlib.crc32(x.encode()) for x in toks), dtype=np.uint64, count=len(toks))
+    if len(t) < k:
+        t = np.concatenate([t, np.zeros(k - len(t), dtype=np.uint64)])
+    with np.errstate(over="ignore"):
+        x = np.zeros(len(t) - k + 1, dtype=np.uint64)
+        for i in range(k):
+            x = x * _K[0] + t[i:len(t) - k + 1 + i] * _K[1]
+        x ^= x >> np.uint64(29)
+        x *= _K[2]
+        x ^= x >> np.uint64(32)
+    return np.unique(x & _MASK32)
+
+
+def _minhash(h: np.ndarray) -> LeanMinHash | None:
+    """MinHash of a set of 32-bit hashes: min over the set of (a*h + b) mod 2^32,
+    for NUM_PERM odd a; wrapped as datasketch's LeanMinHash for its LSH index."""
+    if not len(h):
+        return None
+    with np.errstate(over="ignore"):
+        sig = ((h[:, None] * _A[None, :] + _B[None, :]) & _MASK32).min(axis=0)
+    return LeanMinHash(seed=1, hashvalues=sig.astype(np.uint32), scheme="affine32")
 
 
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
@@ -167,15 +196,14 @@ class StoryIndex:
     """
 
     def __init__(self, threshold_long: float = THRESHOLD_LONG, threshold_short: float = THRESHOLD_SHORT,
-                 window_days: float | None = WINDOW_DAYS, num_perm: int = NUM_PERM,
+                 window_days: float | None = WINDOW_DAYS,
                  lsh_threshold: float | None = None):
         self.threshold_long = threshold_long
         self.threshold_short = threshold_short
         self.window = window_days * 86400 if window_days else None
-        self.num_perm = num_perm
         lo = min(threshold_long, threshold_short)
         self.lsh = MinHashLSH(threshold=lsh_threshold or max(0.05, min(LSH_THRESHOLD, lo - 0.05)),
-                              num_perm=num_perm)
+                              num_perm=NUM_PERM)
         self.parent: dict[Any, Any] = {}
         self.by_hash: dict[str, Any] = {}
         self.by_url: dict[str, Any] = {}
@@ -209,9 +237,11 @@ class StoryIndex:
 
     # -- filing ----------------------------------------------------------
     def minhashes(self, recs: list[dict]) -> list[tuple[Any, int]]:
-        sh = [shingles(r) for r in recs]
-        ms = MinHash.bulk(sh, num_perm=self.num_perm, hashfunc=zlib.crc32) if sh else []
-        return [(m if s else None, len(s)) for m, s in zip(ms, sh)]
+        out = []
+        for r in recs:
+            h = shingles(r)
+            out.append((_minhash(h), len(h)))
+        return out
 
     def add(self, rec: dict, mh: tuple[Any, int] | None = None,
             story: Any = None) -> list[tuple[Any, Any, str, float]]:
@@ -302,7 +332,7 @@ def find_stories(records: list[dict], **params: Any) -> dict[Any, Any]:
     """Map each record's ``id`` to its story id (the smallest id in its group).
 
     ``params`` override the thresholds: ``threshold_long``, ``threshold_short``,
-    ``window_days`` (None: no time window), ``num_perm``.
+    ``window_days`` (None: no time window).
     """
     index = StoryIndex(**params)
     candidate_pairs(records, index=index)
