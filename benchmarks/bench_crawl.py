@@ -37,8 +37,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def peak_mb() -> tuple[float, float]:
-    """Peak RSS of this process and of its largest finished child, MB."""
+    """Peak RSS of this process and of its largest finished child, MB.
+
+    VmHWM (Linux) rather than ru_maxrss, which survives execve and would
+    report the launching process's peak."""
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                me = int(line.split()[1]) / 1024
+    except OSError:
+        pass
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return me, kids
 

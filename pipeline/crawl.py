@@ -33,7 +33,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .discover import clean_url, parse_feed, parse_sitemap
-from .fetch import Fetcher, FetchResult, fetch_state_of, record_state
+from .fetch import Fetcher, FetchResult, record_state
 from .sources import Source
 
 STAGE = "crawl"
@@ -187,14 +187,30 @@ class _Crawler:
         if level == "error":
             rep.errors.append({"url": url, "reason": reason})
 
-    def known(self, entry: dict[str, Any]) -> bool:
-        """Stored before and not dated after its last fetch."""
-        url = entry["url"]
-        st = fetch_state_of(self.store, url)
-        if st and st.get("raw_hash") and st.get("status") in (200, 304):
-            pub, fetched = _parse_iso(entry.get("published")), _parse_iso(st.get("fetched"))
-            return not (pub and fetched and pub > fetched)
-        return self.store.has_article(url)
+    def known(self, entries: list[dict[str, Any]]) -> list[bool]:
+        """For each entry: stored before (fetched, or an article with that uid/url) and not
+        dated after its last fetch. Two queries for the whole list."""
+        import sqlalchemy as sa
+        from .store import articles, fetch_state
+        urls = [e["url"] for e in entries]
+        states: dict[str, Any] = {}
+        stored: set[str] = set()
+        with self.store.engine.connect() as c:
+            for i in range(0, len(urls), 500):
+                chunk = urls[i:i + 500]
+                for row in c.execute(sa.select(fetch_state.c.url, fetch_state.c.raw_hash, fetch_state.c.status,
+                                               fetch_state.c.fetched).where(fetch_state.c.url.in_(chunk))):
+                    states[row.url] = row
+                stored.update(r[0] for r in c.execute(sa.select(articles.c.uid).where(articles.c.uid.in_(chunk))))
+        out = []
+        for e in entries:
+            st = states.get(e["url"])
+            if st is not None and st.raw_hash and st.status in (200, 304):
+                pub, fetched = _parse_iso(e.get("published")), _parse_iso(st.fetched)
+                out.append(not (pub and fetched and pub > fetched))
+            else:
+                out.append(e["url"] in stored)
+        return out
 
     async def fetch(self, url: str, src: Source, **kw: Any) -> FetchResult:
         t = time.perf_counter()
@@ -268,8 +284,8 @@ class _Crawler:
         entries = _filter(entries, src.rules)
         rep.entries = len(entries)
         todo = []
-        for e in entries:
-            if e["url"] in self.claimed or self.known(e):  # stored, or another source has it this run
+        for e, known in zip(entries, self.known(entries)):
+            if known or e["url"] in self.claimed:  # stored, or another source has it this run
                 rep.known += 1
             else:
                 todo.append(e)
