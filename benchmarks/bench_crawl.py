@@ -183,7 +183,7 @@ def crawl_only(feed_url: str, workers: int, concurrency: int) -> None:
         tm = rep.timings
         how = f"{workers} extraction processes" if workers else "extraction in the event-loop thread"
         print(f"4. crawl ({how}): {r.new} new, {r.failed} failed in {wall:.1f}s = "
-              f"{r.new / wall:.1f} pages/s; peak RSS {me:.0f} MB (+ largest worker {kids:.0f} MB)")
+              f"{r.new / wall:.1f} pages/s; peak RSS {me:.0f} MB" + (f" (+ largest worker {kids:.0f} MB)" if workers else ""))
         print(f"   CPU used {cpu:.1f}s = {cpu / max(1, r.new) * 1000:.1f} ms a page -> "
               f"{2 * max(1, r.new) / cpu:.0f} pages/s on 2 idle cores"
               + ("" if workers else f" (but one thread: at most {max(1, r.new) / cpu:.0f} pages/s)"))

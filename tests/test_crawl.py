@@ -199,7 +199,7 @@ def test_failures_are_recorded_and_other_sources_complete(server: CrawlServer, s
     run_id = store.start_run("crawl")
     t = time.monotonic()
     rep = run(store, sources, run_id=run_id)
-    assert time.monotonic() - t < 60  # ~7 s on a quiet machine: no long waits anywhere
+    assert time.monotonic() - t < 100  # ~10 s on a quiet machine: no 120 s host hold, no 50 MB read
     by = {r.source: r for r in rep.sources}
     assert rep.any_failed
     assert by["fail"].status == "partial" and by["fail"].failed == len(FAIL_BAD)
