@@ -252,7 +252,7 @@ class _Crawler:
             self.error(rep, url, res.error)
             self.fetcher.record(res)
             return res, None
-        self.store.put_raw(res.body, media_type=res.media_type or None, origin=url)
+        res.raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None, origin=url)
         return res, entries
 
     async def _source(self, src: Source, rep: SourceReport) -> None:

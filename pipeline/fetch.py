@@ -60,6 +60,7 @@ class FetchResult:
     attempts: int = 0
     elapsed: float = 0.0
     redirects: list[str] = field(default_factory=list)
+    raw_hash: str | None = None  # set by whoever keeps ``body`` in the store
 
     @property
     def ok(self) -> bool:
@@ -642,6 +643,8 @@ def record_state(store: Any, res: FetchResult, raw_hash: str | None = None, conn
     """Upsert ``res``'s outcome into ``fetch_state`` for ``res.url``."""
     import sqlalchemy as sa
     from .store import fetch_state, now_iso
+
+    raw_hash = raw_hash or res.raw_hash
 
     def _do(c: Any) -> None:
         row = c.execute(sa.select(fetch_state).where(fetch_state.c.url == res.url)).mappings().first()

@@ -136,6 +136,8 @@ def test_crawl_stores_articles_then_costs_one_304(server: CrawlServer, store) ->
     # One request in all: the feed's 304 (robots.txt was kept in the store, pages are known).
     assert [p for p, _ in server.requests[n_requests:]] == ["/press/feed.xml?n=12"]
     assert fetch_state_of(store, server.url("/robots.txt"))["raw_hash"]
+    feed_state = fetch_state_of(store, src.url)
+    assert b"<rss" in store.get_raw(feed_state["raw_hash"]) and feed_state["etag"]
     assert len(stored(store)) == 12
 
 
