@@ -305,7 +305,7 @@ class _LexiconTextClassifier(ClassifierMixin, BaseEstimator):
     _lexicon_id = "field"
     _codes: Mapping[str, object] = FIELDS
 
-    def __init__(self, C: float = 0.5, lexicon_weight: float = 1.0, prior_weight: float = 0.3,
+    def __init__(self, C: float = 0.5, lexicon_weight: float = 0.15, prior_weight: float = 0.3,
                  class_weight: str | None = "balanced", max_features: int = 20000, min_df: int = 2):
         self.C = C
         self.lexicon_weight = lexicon_weight
@@ -424,8 +424,10 @@ _PART_WEIGHT = {"title": 3.0, "lead": 2.0, "head": 1.0, "body": 0.3}
 def rule_code(record: Mapping, lexicon: str = "field") -> tuple[str, float]:
     """Code from the lexicons alone (no training): the dominant cue's code.
 
-    For fields that is the dominant actor ("who acts"); confidence is that
-    code's share of the weighted cue score.
+    For fields this is LABELING.md's "who acts": a profession's actor words
+    (police, doctor, teacher…) win when they weigh at least half as much as
+    the private-citizen deed words (charity → ``xa-hoi``, rescue/honesty →
+    ``cong-dong``). Confidence is the winner's share of the weighted cues.
     """
     names, vals = lexicon_features(record, lexicon)
     scores: dict[str, float] = {}
@@ -436,7 +438,14 @@ def rule_code(record: Mapping, lexicon: str = "field") -> tuple[str, float]:
     if total <= 0:
         return "khac", 0.0
     code = max(scores, key=scores.get)
+    if lexicon == "field" and code in _CITIZEN_FIELDS:
+        prof = {c: v for c, v in scores.items() if c not in _CITIZEN_FIELDS and c != "khac"}
+        if prof and max(prof.values()) >= 0.5 * scores[code]:
+            code = max(prof, key=prof.get)
     return code, round(scores[code] / total, 3)
+
+
+_CITIZEN_FIELDS = ("xa-hoi", "cong-dong")
 
 
 def _predict_one(record: Mapping, model, kind: str) -> tuple[str, float]:
