@@ -128,16 +128,16 @@ def _title_numbers(rec: dict) -> frozenset[str]:
 _DAY_MONTH = re.compile(r"(?<![\d/.-])(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(?:19|20)\d{2})?(?![\d/-])")
 
 
-def _event_dates(rec: dict, chars: int = 400) -> frozenset[tuple[int, int]]:
-    """Day/month dates the story opens with ("Sáng 22-10", "ngày 9/3")."""
-    head = " ".join(str(rec.get(k) or "") for k in ("title", "lead", "summary"))
+def _event_date(rec: dict, chars: int = 400) -> tuple[int, int] | None:
+    """The day/month the story opens with ("Sáng 22-10, ...", "Ngày 9/3, ..."): Vietnamese
+    news puts the reporting date first; a follow-up repeats the event's date later on."""
+    head = " ".join(str(rec.get(k) or "") for k in ("lead", "summary"))
     head += " " + str(rec.get("text") or "")[:chars]
-    out = set()
     for d, m in _DAY_MONTH.findall(head):
         d, m = int(d), int(m)
         if 1 <= d <= 31 and 1 <= m <= 12:
-            out.add((d, m))
-    return frozenset(out)
+            return d, m
+    return None
 
 
 _TRACKING = re.compile(r"^(utm_|fbclid|gclid|zarsrc|zarsrc|gidzl|ref$|source$|itm_|cmp$)", re.I)
@@ -230,10 +230,10 @@ class StoryIndex:
         return self.find(x)
 
     def __contains__(self, x: Any) -> bool:
-        return x in self.parent
+        return x in self.info
 
     def __len__(self) -> int:
-        return len(self.parent)
+        return len(self.info)
 
     # -- filing ----------------------------------------------------------
     def minhashes(self, recs: list[dict]) -> list[tuple[Any, int]]:
@@ -248,19 +248,19 @@ class StoryIndex:
         """File one record. With ``story`` (a stored story id already in the
         index) the record joins it without matching (rebuilding from a store)."""
         rid = rec["id"]
-        if rid in self.parent:
+        if rid in self.info:
             return []
-        self.parent[rid] = rid
+        self.parent.setdefault(rid, rid)
         m, n = mh if mh is not None else self.minhashes([rec])[0]
-        self.info[rid] = (m, n, _title_numbers(rec), _published(rec), _event_dates(rec),
+        self.info[rid] = (m, n, _title_numbers(rec), _published(rec), _event_date(rec),
                           frozenset(tokens(str(rec.get("title") or ""))))
         pairs: list[tuple[Any, Any, str, float]] = []
         h = rec.get("content_hash") or content_hash(rec.get("title") or "", rec.get("lead") or rec.get("summary") or "",
                                                     rec.get("text") or "")
         u = url_key(rec.get("canonical_url") or rec.get("url") or rec.get("link"))
         if story is not None:
-            if story in self.parent:
-                self.union(rid, story)
+            self.parent.setdefault(story, story)
+            self.union(rid, story)
             self.by_hash.setdefault(h, rid)
             if u:
                 self.by_url.setdefault(u, rid)
@@ -299,7 +299,7 @@ class StoryIndex:
             return None
         if numa != numb:
             return None  # "Xổ số ngày 9 tháng 11" is not "ngày 16 tháng 11"
-        if da and db and not da & db:
+        if da and db and da != db:
             return None  # "Sáng 22-10 ..." and "Chiều 24-10 ...": a follow-up, not a copy
         if self.window and ta is not None and tb is not None and abs(ta - tb) > self.window:
             return None
@@ -336,7 +336,7 @@ def find_stories(records: list[dict], **params: Any) -> dict[Any, Any]:
     """
     index = StoryIndex(**params)
     candidate_pairs(records, index=index)
-    return {rid: index.story(rid) for rid in index.parent}
+    return {rid: index.story(rid) for rid in index.info}
 
 
 def groups(stories: dict[Any, Any]) -> dict[Any, list[Any]]:
@@ -394,10 +394,7 @@ def load_index(store, **params: Any) -> StoryIndex:
     index = StoryIndex(**params)
     for rows in _rows(store, articles.c.story_id.is_not(None)):
         for rec, mh in zip(rows, index.minhashes(rows)):
-            sid = rec["story_id"]
-            if sid not in index.parent:  # the story's first article may sort after (edited ids)
-                index.parent[sid] = sid
-            index.add(rec, mh, story=sid)
+            index.add(rec, mh, story=rec["story_id"])
     _CACHE[store.url] = (index, *state)
     return index
 
