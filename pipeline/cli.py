@@ -94,7 +94,7 @@ def crawl(obj: Ctx, sources_file: str | None) -> None:
     from .crawl import crawl as do_crawl
     from .sources import load_sources
     sources = [s for s in load_sources(sources_file or obj.cfg.sources) if s.kind != "inbox"]
-    report = do_crawl(obj.store, sources, progress=obj.progress)
+    report = do_crawl(obj.store, sources, progress=obj.progress, fetch_options=obj.cfg.crawl or None)
     if _print_crawl_report(report):
         sys.exit(EXIT_PARTIAL)
 
@@ -112,10 +112,9 @@ def sources_check(obj: Ctx, sources_file: str | None) -> None:
     """Report which catalogue feeds answer and parse."""
     from .crawl import check_sources
     from .sources import load_sources
-    results = check_sources(load_sources(sources_file or obj.cfg.sources))
-    rows = [r if isinstance(r, dict) else vars(r) for r in results]
-    echo_table(rows, [c for c in ("source", "status", "entries", "newest", "reason") if any(c in r for r in rows)])
-    if any(not (r.get("ok", r.get("status") == "ok")) for r in rows):
+    rows = check_sources(load_sources(sources_file or obj.cfg.sources), fetch_options=obj.cfg.crawl or None)
+    echo_table(rows, ["source", "enabled", "status", "http", "entries", "newest", "reason"])
+    if any(r["enabled"] and not r["ok"] for r in rows):  # disabled entries may fail by design
         sys.exit(EXIT_PARTIAL)
 
 

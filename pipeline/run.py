@@ -62,7 +62,7 @@ def run(store: Store, cfg: Config, *, sources_file: str | None = None, week: str
     try:
         sources = load_sources(sources_file or cfg.sources)
         report = crawl(store, [s for s in sources if s.kind != "inbox"], run_id=run_id,
-                       progress=progress, politeness=politeness)
+                       progress=progress, politeness=politeness, fetch_options=cfg.crawl or None)
         stats["crawl"] = report
         inboxes = [s for s in sources if s.kind == "inbox" and s.enabled]
         if cfg.report_inbox:
