@@ -58,3 +58,23 @@ def test_run_lock_refuses_a_second_run(tmp_path):
                 pass
     with run_lock(lock):  # released after the first
         pass
+
+
+def test_crawl_and_sources_check_against_the_demo_server(tmp_path):
+    from pipeline.demo import demo_sources_file, serve_demo
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    with serve_demo() as base:
+        cat = demo_sources_file(base, tmp_path)
+        res = CliRunner().invoke(main, ["--db", db, "sources", "check", "--sources", str(cat)])
+        assert res.exit_code == 0, res.output
+        assert "thudongaymoi" in res.output and "ok" in res.output
+        res = CliRunner().invoke(main, ["--db", db, "crawl", "--sources", str(cat)])
+        assert res.exit_code == 0, res.output
+        assert "TOTAL" in res.output
+        # A catalogue whose only feed is missing: the crawl says so and exits 1.
+        bad = tmp_path / "bad.toml"
+        bad.write_text(f'[[source]]\nname = "missing"\noutlet = "X"\nkind = "rss"\nurl = "{base}/no-such-feed.xml"\n'
+                       'min_interval = 0\n', encoding="utf-8")
+        res = CliRunner().invoke(main, ["--db", db, "crawl", "--sources", str(bad)])
+        assert res.exit_code == 1, res.output
+        assert "404" in res.output
