@@ -4,10 +4,11 @@ The label model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`
 (``fit`` / ``predict_proba``) over article dicts (``title``, optional
 ``lead``, ``text``)::
 
-    features  FeatureUnion of TF-IDF blocks over syllable n-grams
-              (headline = title + lead, and body) and the Vietnamese
-              labelling-function votes of :mod:`pipeline.labeling`
-    clf       CalibratedClassifierCV(LogisticRegression, sigmoid)
+    features  FeatureUnion of TF-IDF blocks over syllable 1–2-grams
+              (headline = title + lead, and body); the Vietnamese
+              labelling-function votes of :mod:`pipeline.labeling` are an
+              option (``lf=True``) that cross-validated worse, so it is off
+    clf       CalibratedClassifierCV(LogisticRegression(C=16, balanced), sigmoid)
 
 so an analyst can ``GridSearchCV(make_label_pipeline(), {...})`` the
 production object. :class:`Model` wraps a trained bundle (label pipeline +
@@ -151,7 +152,7 @@ class LFVotes(BaseEstimator, TransformerMixin):
         return np.asarray([f"lf:{n}" for n in self.names_], dtype=object)
 
 
-def make_features(*, lf: bool = True, headline_weight: float = 1.0) -> FeatureUnion:
+def make_features(*, lf: bool = False, headline_weight: float = 1.0) -> FeatureUnion:
     blocks: list[tuple[str, Any]] = [
         ("head", tfidf_block("headline", max_features=30_000)),
         ("body", tfidf_block("body", max_features=60_000)),
@@ -163,7 +164,7 @@ def make_features(*, lf: bool = True, headline_weight: float = 1.0) -> FeatureUn
     return FeatureUnion(blocks, transformer_weights=weights)
 
 
-def make_label_pipeline(*, C: float = 8.0, lf: bool = True, headline_weight: float = 1.0,
+def make_label_pipeline(*, C: float = 16.0, lf: bool = False, headline_weight: float = 1.0,
                         calibration_folds: int = 3, seed: int = 0) -> Pipeline:
     """The production label model (unfitted): features → calibrated logistic regression."""
     lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, solver="liblinear")

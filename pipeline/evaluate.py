@@ -200,3 +200,26 @@ def evaluate_cv(records: Sequence[dict[str, Any]], out_dir: str | Path | None = 
     metrics["oof_scores"] = [round(float(x), 5) for x in s]
     preds = [2 if x >= th["label2"] else 1 if x >= th["label1"] else 0 for x in s]
     return _finish(metrics, records, s, preds, th, out_dir, f"{folds}-fold grouped CV", printer)
+
+
+def evaluate_cli(*, label_files: Sequence[str | Path] = (), model_path: str | Path | None = None,
+                 out_dir: str | Path = "out/evaluate", echo: Callable[[str], None] = print,
+                 folds: int = 5) -> dict[str, Any]:
+    """``nguoitot evaluate``: with ``--labels FILE``, the (active or given) model on those labels;
+    without, cross-validated metrics of the production pipeline on the seed + team labels."""
+    from .config import shared_corpora
+    from .train import default_label_paths, load_training_data
+    press = shared_corpora() / "press.jsonl.gz"
+    if label_files:
+        from .classify import load_model
+        model = load_model(model_path)
+        recs = load_training_data(list(label_files), press)
+        echo(f"model {model.version} on {len(recs)} labelled articles from {', '.join(map(str, label_files))}")
+        m = evaluate(model, recs, out_dir, printer=echo)
+    else:
+        recs = load_training_data(default_label_paths(), press)
+        echo(f"{folds}-fold cross-validation (grouped by text) on {len(recs)} labelled articles")
+        m = evaluate_cv(recs, out_dir, folds=folds, printer=echo)
+        m.pop("oof_scores", None)
+    echo(f"wrote {Path(out_dir) / 'pr_curve.png'} and {Path(out_dir) / 'confusion.png'}")
+    return m

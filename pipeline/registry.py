@@ -78,7 +78,9 @@ def list_models(models_dir: str | Path | None = None) -> list[dict[str, Any]]:
             continue
         c = _card(p)
         nat = (c.get("metrics") or {}).get("natural") or {}
+        th = c.get("thresholds") or {}
         out.append({"version": p.name, "created": c.get("created"), "n_records": c.get("n_records"),
+                    "pr_auc": nat.get("pr_auc"), "threshold": th.get("label2"),
                     "label_counts": c.get("label_counts"), "pr_auc_natural": nat.get("pr_auc"),
                     "precision": nat.get("precision"), "recall": nat.get("recall"),
                     "thresholds": {k: v for k, v in (c.get("thresholds") or {}).items() if k.startswith("label")},
@@ -133,8 +135,10 @@ def promote(version: str, models_dir: str | Path | None = None, user: str | None
     return state
 
 
-def rollback(models_dir: str | Path | None = None, user: str | None = None) -> dict[str, Any]:
-    """Return to the version active before the current one (appends to history)."""
+def rollback(models_dir: str | Path | None = None, user: str | None = None) -> str | None:
+    """Return to the version active before the current one (appends to history).
+
+    Returns the version now active (None = the bundled default)."""
     state = dict(_read(models_dir))
     cur = state.get("active")
     if cur is None:
@@ -154,7 +158,7 @@ def rollback(models_dir: str | Path | None = None, user: str | None = None) -> d
          "user": user or os.environ.get("USER", "")}]
     state["active"] = target
     _write(models_dir, state)
-    return state
+    return target
 
 
 def history(models_dir: str | Path | None = None) -> list[dict[str, Any]]:

@@ -390,8 +390,6 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
             f"{metrics.get('natural', {}).get('pr_auc')} thresholds {thresholds}")
     else:
         compared = {}
-    if compared_with:
-        compared.update(compared_with)
 
     fmake, dmake, fsource = field_estimators()
     from sklearn.base import clone
@@ -404,6 +402,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     dd = [r for r in records if r["label"] >= 1 and r.get("deed")]
     deed_model = clone(dmake).fit(dd, [r["deed"] for r in dd]) if len({r["deed"] for r in dd}) > 1 else None
 
+    # the side-by-side table of benchmarks/compare_models.py, read when the card is written
+    compared.update(latest_comparison() if compared_with is None else compared_with)
     from collections import Counter
     card = {
         "version": version,
@@ -414,8 +414,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "strata": dict(Counter(r.get("stratum", "") for r in records)),
         "sources": dict(Counter(r.get("source", "") for r in records)),
         "population": PRESS_POPULATION,
-        "model": {"label": "FeatureUnion(TF-IDF syllable 1-2-grams of headline and body, labelling-function "
-                           "votes) -> CalibratedClassifierCV(LogisticRegression, sigmoid)",
+        "model": {"label": "FeatureUnion(TF-IDF syllable 1-2-grams of headline and of body) -> "
+                           "CalibratedClassifierCV(LogisticRegression, sigmoid)",
                   "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},
                   "field": fsource, "deed": fsource},
         "cv": {"folds": cv_folds, "grouped_by": "text (duplicates never straddle folds)", "seed": seed,
@@ -463,3 +463,38 @@ def train_default(out_dir: str | Path, *, label_paths: Sequence[str | Path] | No
     paths = list(default_label_paths()) + [Path(p) for p in (label_paths or [])]
     recs = load_training_data(paths, shared_corpora() / "press.jsonl.gz", store=store)
     return train(recs, out_dir, cv_folds=cv_folds, seed=seed, **kw)
+
+
+COMPARISON_FILE = "comparison.json"
+
+
+def latest_comparison(models_dir: str | Path | None = None) -> dict[str, Any]:
+    """The side-by-side table of benchmarks/compare_models.py (models/comparison.json), if any."""
+    from .config import REPO_DIR
+    p = Path(models_dir or REPO_DIR / "models") / COMPARISON_FILE
+    if not p.is_file():
+        return {}
+    data = json.loads(p.read_text(encoding="utf-8"))
+    return {"table": data.get("rows", []), "table_source": "benchmarks/compare_models.py -> models/comparison.json",
+            "table_created": data.get("created"), "table_n": data.get("n")}
+
+
+def train_cli(*, seed_labels: str | Path | None = None, press: str | Path | None = None,
+              extra_labels: Sequence[str | Path] = (), store: Any = None, models_dir: str | Path | None = None,
+              promote: bool = False, cv_folds: int = 5, seed: int = 0) -> dict[str, Any]:
+    """``nguoitot train``: seed labels (default ../shared) + the team's labels + ``extra_labels`` +
+    reviewer decisions in ``store`` → ``models_dir/<version>/``; optionally promote it."""
+    from .config import Config, REPO_DIR, shared_corpora
+    paths: list[Path] = [Path(seed_labels) if seed_labels else shared_corpora() / "labels" / "seed.jsonl"]
+    paths += [REPO_DIR / "corpora" / "labels" / n for n in TEAM_LABEL_FILES
+              if (REPO_DIR / "corpora" / "labels" / n).is_file()]
+    paths += [Path(p) for p in extra_labels]
+    press_path = Path(press) if press else shared_corpora() / "press.jsonl.gz"
+    recs = load_training_data(paths, press_path, store=store)
+    out = Path(models_dir or Config.load().models_dir)
+    card = train(recs, out, cv_folds=cv_folds, seed=seed)
+    if promote:
+        from .registry import promote as _promote
+        _promote(card["version"], out)
+        card["promoted"] = True
+    return card
