@@ -1,6 +1,6 @@
 """Duplicate detection on the real corpora (run on demand).
 
-    python benchmarks/dedup_report.py [--limit N] [--dump DIR] [--sample 60]
+    python benchmarks/dedup_report.py [--limit N] [--dump DIR] [--sample 60] [--only press|rss|store]
 
 For ../shared/corpora/press.jsonl.gz (60k articles with ~800 repeated texts)
 and rss-items.jsonl.gz (154k feed items, title+summary only, with dates) it
@@ -8,7 +8,9 @@ prints: records, pairs found by kind (exact content hash, same article URL,
 near-duplicate), stories of two or more, docs/s of the batch function, and
 the precision of the near-duplicate pairs on the hand-checked sample in
 tests/golden/dedup_checked.tsv (pairs that are no longer found are reported,
-not counted). ``--dump DIR`` writes every pair as TSV and a random sample
+not counted). ``store`` times assign_stories over a SQLite store of the
+press file: all at once, then 500 new with the index rebuilt from the store,
+then 500 more with it cached. ``--dump DIR`` writes every pair as TSV and a random sample
 of near pairs to read (how the checked sample was drawn).
 """
 from __future__ import annotations
@@ -96,12 +98,47 @@ def run(name: str, limit: int | None, dump: Path | None, sample: int) -> None:
                             f"    L: {r.get('lead', '')[:300]}\n    X: {r.get('text', '')[:500]}\n")
 
 
+def store_bench(n: int) -> None:
+    """assign_stories over a fresh SQLite store: everything at once, then 1,000 new
+    articles with the index rebuilt from the store (a new process) and with it cached."""
+    import tempfile
+
+    from pipeline.store import Store
+    recs = load("press.jsonl.gz", n)
+    first, rest = recs[:-1000], recs[-1000:]
+    with tempfile.TemporaryDirectory() as d:
+        store = Store(f"sqlite:///{d}/bench.db")
+
+        def insert(rs):
+            t = time.perf_counter()
+            with store.begin() as c:
+                for r in rs:
+                    store.upsert_article({"uid": f"press:{r['id']}", "title": r["title"], "lead": r.get("lead") or "",
+                                          "text": r.get("text") or "", "outlet": r.get("outlet"),
+                                          "collected": "2026-03-02T10:00:00+07:00"}, conn=c)
+            return time.perf_counter() - t
+        el = insert(first)
+        print(f"\n== store: {len(first)} press articles inserted in {el:.0f} s")
+        dedup._CACHE.clear()
+        st = dedup.assign_stories(store)
+        print(f"assign_stories, all at once: {st['seconds']} s = {st['new'] / st['seconds']:.0f} docs/s; {st}")
+        insert(rest[:500])
+        dedup._CACHE.clear()
+        st = dedup.assign_stories(store)
+        print(f"500 new, index rebuilt from the store ({st['indexed']} articles) in {st['index_seconds']} s: "
+              f"{st['seconds']} s in all")
+        insert(rest[500:])
+        st = dedup.assign_stories(store)
+        print(f"500 new, index cached in the process: {st['seconds']} s; {st}")
+        store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=None, help="first N records of each corpus")
     ap.add_argument("--dump", type=Path, default=None)
     ap.add_argument("--sample", type=int, default=60)
-    ap.add_argument("--only", choices=["press", "rss"], default=None)
+    ap.add_argument("--only", choices=["press", "rss", "store"], default=None)
     args = ap.parse_args()
     print(f"thresholds: long {dedup.THRESHOLD_LONG}, short {dedup.THRESHOLD_SHORT} "
           f"(< {dedup.SHORT} shingles), window {dedup.WINDOW_DAYS} days, {dedup.NUM_PERM} permutations, "
@@ -110,6 +147,8 @@ def main() -> None:
         run("press.jsonl.gz", args.limit, args.dump, args.sample)
     if args.only in (None, "rss"):
         run("rss-items.jsonl.gz", args.limit, args.dump, args.sample)
+    if args.only in (None, "store"):
+        store_bench(args.limit or 60625)
 
 
 if __name__ == "__main__":

@@ -563,10 +563,10 @@ def extract(html: str | bytes, url: str | None = None, encoding: str | None = No
     ld_other = [d for d in ld if d is not ld_article]
 
     canonical = None
-    for x in ("//link[@rel='canonical']/@href",):
-        v = doc.xpath(x)
-        if v and v[0].strip():
-            canonical = v[0].strip()
+    for link in doc.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical" and (link.get("href") or "").strip():
+            canonical = link.get("href").strip()
+            break
     if not canonical:
         canonical = meta.get("og:url")
     if not canonical:
@@ -581,7 +581,7 @@ def extract(html: str | bytes, url: str | None = None, encoding: str | None = No
     rule = rule_for(url) or rule_for(canonical)
 
     # drop executable/styling content once, for the whole document
-    for el in doc.xpath("//script|//style|//noscript|//template|//iframe|//object|//embed"):
+    for el in list(doc.iter("script", "style", "noscript", "template", "iframe", "object", "embed")):
         _drop(el)
 
     # -- outlet, title ----------------------------------------------------
@@ -592,9 +592,10 @@ def extract(html: str | bytes, url: str | None = None, encoding: str | None = No
         outlet = (urlsplit(canonical).hostname or "").removeprefix("www.") or None
 
     title = ""
-    for cand in (meta.get("og:title"), _unescape(str(ld_article.get("headline") or "")),
-                 meta.get("twitter:title"), _first_text(doc, rule.title) if rule else "",
-                 _first_text(doc, ("//h1",), 400), doc.findtext(".//title")):
+    for get in (lambda: meta.get("og:title"), lambda: _unescape(str(ld_article.get("headline") or "")),
+                lambda: meta.get("twitter:title"), lambda: _first_text(doc, rule.title) if rule else "",
+                lambda: _first_text(doc, ("//h1",), 400), lambda: doc.findtext(".//title")):
+        cand = get()
         if cand and normalize(cand):
             title = normalize(_unescape(cand))
             break
@@ -680,9 +681,10 @@ def extract(html: str | bytes, url: str | None = None, encoding: str | None = No
     ld_names = list(dict.fromkeys(n for n in ld_names if _ok(n)))
     if ld_names:
         cands.append(", ".join(ld_names))
-    cands += [el.text_content() for el in doc.xpath(
-        "//*[contains(@class,'author-name') or contains(@class,'author_name') or @rel='author'"
-        " or @itemprop='author']")[:3]]
+    if not any(_ok(_clean_author(_unescape(a))) for a in cands):
+        cands += [el.text_content() for el in doc.xpath(
+            "//*[contains(@class,'author-name') or contains(@class,'author_name') or @rel='author'"
+            " or @itemprop='author']")[:3]]
     # meta author tags mostly name the outlet: only a two-word name passes
     cands += [m for m in (meta.get("dable:author", "").replace(";", ", "), meta.get("article:author", ""))
               if len(m.split()) >= 2]
