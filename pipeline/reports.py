@@ -1350,7 +1350,10 @@ def article_rows(doc: Document, source: str, source_file: str | None = None) -> 
         rows.append({
             "uid": f"report:{doc.sha256}#{r['location']}", "kind": "report", "source": source,
             "outlet": r["outlet"], "title": r["title"], "lead": "", "text": r["text"],
-            "published": r["published"], "raw_hash": doc.sha256, "source_file": source_file or doc.path,
+            # A report belongs to the week it reached the office (collected), not to the week
+            # it was signed: a 2022 decision sent in this week is this week's evidence. Its own
+            # date stays in extra.document.date.
+            "published": None, "raw_hash": doc.sha256, "source_file": source_file or doc.path,
             "location": r["location"], "extra": extra,
         })
     return rows
