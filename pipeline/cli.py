@@ -120,12 +120,15 @@ def sources_check(obj: Ctx, sources_file: str | None) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--no-ocr", is_flag=True, help="Do not OCR scanned pages (they are reported as unread).")
+@click.option("--force", is_flag=True, help="Read stored files again (after a reader upgrade).")
 @click.pass_obj
 @fatal_errors
-def ingest(obj: Ctx, paths: tuple[str, ...]) -> None:
+def ingest(obj: Ctx, paths: tuple[str, ...], no_ocr: bool, force: bool) -> None:
     """Take in unit reports and nomination lists (docx, doc, pdf, xlsx, xls, txt, html)."""
     from .reports import ingest as do_ingest
-    report = do_ingest(obj.store, list(paths), progress=obj.progress)
+    report = do_ingest(obj.store, list(paths), progress=obj.progress, ocr="never" if no_ocr else "auto",
+                       force=force)
     click.echo(report.format_table() if hasattr(report, "format_table") else str(report))
     if getattr(report, "any_failed", False):
         sys.exit(EXIT_PARTIAL)
