@@ -78,3 +78,20 @@ def test_crawl_and_sources_check_against_the_demo_server(tmp_path):
         res = CliRunner().invoke(main, ["--db", db, "crawl", "--sources", str(bad)])
         assert res.exit_code == 1, res.output
         assert "404" in res.output
+
+
+def test_ingest_batch_goes_on_after_a_bad_file_and_records_reach_export(tmp_path, corpora):
+    import shutil
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(corpora / "reports" / "totrinh__1668416671totrinhdenghi.xlsx", inbox / "ds.xlsx")
+    (inbox / "rong.docx").write_bytes(b"")
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    res = CliRunner().invoke(main, ["--db", db, "ingest", "--no-ocr", str(inbox)])
+    assert res.exit_code == 1, res.output  # one file failed, the other was taken in
+    assert "rong.docx" in res.output
+    out = tmp_path / "a.jsonl"
+    res = CliRunner().invoke(main, ["--db", db, "export", "articles", "--kind", "report", "-o", str(out)])
+    assert res.exit_code == 0
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(r["source_file"].endswith("ds.xlsx") and "row" in r["location"] for r in rows)
