@@ -34,7 +34,7 @@ meta = sa.Table(
 raw = sa.Table(
     "raw", metadata,
     sa.Column("hash", sa.String(64), primary_key=True),  # sha256 of the original bytes
-    sa.Column("data", sa.LargeBinary, nullable=False),  # zlib-compressed original bytes
+    sa.Column("data", sa.LargeBinary, nullable=False),  # zlib-compressed (level 1: fast on the crawl path) original bytes
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("media_type", sa.String(128)),
     sa.Column("origin", sa.Text),  # url or file path it came from (first seen)
@@ -316,7 +316,7 @@ class Store:
         def _do(c: sa.Connection) -> None:
             exists = c.execute(sa.select(raw.c.hash).where(raw.c.hash == h)).first()
             if not exists:
-                c.execute(sa.insert(raw).values(hash=h, data=zlib.compress(data, 6), size=len(data),
+                c.execute(sa.insert(raw).values(hash=h, data=zlib.compress(data, 1), size=len(data),
                                                 media_type=media_type, origin=origin, created=now_iso()))
         if conn is not None:
             _do(conn)
