@@ -81,12 +81,13 @@ def test_home_area_old_name_matches_only_that_old_province():
 
 def test_place_of_deed_on_hand_checked_real_articles(press_by_id):
     rows = [json.loads(line) for line in GOLDEN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(rows) >= 40
+    assert len(rows) >= 60
     ok = 0
     for r in rows:
         a = press_by_id[r["id"]]
         p = gz.detect_place_article(a)
         got = p["province"] if p else None
         ok += got == r["province"] or got in r["also_ok"]
-    # measured 44/45 (43/45 before two fixes found on this sample)
+    # measured 64/65: 44/45 on the first sample (43/45 before two fixes it prompted),
+    # 20/20 on a second sample checked after tuning
     assert ok / len(rows) >= 0.9, ok
