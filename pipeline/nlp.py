@@ -301,7 +301,7 @@ def _sentences_of(title: str, text: str, lead: str = "", max_body: int = 80) -> 
     return out
 
 
-_NER_BUDGET = 16
+_NER_BUDGET = 12
 # Who is kept: a person scoring at least _KEEP_ABS and _KEEP_REL of the top
 # person; a collective at least _KEEP_UNIT_ABS and _UNIT_VS_PERSON of the top
 # person (tuned on the seed label-2 items, see benchmarks/eval_exemplars.py).
