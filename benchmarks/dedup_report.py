@@ -74,14 +74,15 @@ def run(name: str, limit: int | None, dump: Path | None, sample: int) -> None:
         print("near pairs by estimated Jaccard: " + ", ".join(f"{k:.1f}+: {v}" for k, v in sorted(hist.items())))
     verdicts = checked()
     found = {(str(a), str(b)) for a, b, _, _ in pairs} | {(str(b), str(a)) for a, b, _, _ in pairs}
-    mine = {k: v for k, v in verdicts.items() if k[0] in {str(r["id"]) for r in recs}}
+    ids = {str(r["id"]) for r in recs}
+    mine = {k: v for k, v in verdicts.items() if k[0] in ids}
     if mine:
         still = {k: v for k, v in mine.items() if k in found}
         same = sum(v == "same" for v in still.values())
+        unsure = sum(v == "unsure" for v in still.values())
         print(f"hand-checked near pairs from this corpus: {len(mine)}; still found: {len(still)}; "
-              f"judged the same story: {same} -> precision {same / max(1, len(still)):.2f}"
-              + (f" (unsure: {sum(v == 'unsure' for v in still.values())})" if any(
-                  v == "unsure" for v in still.values()) else ""))
+              f"judged the same story: {same}, unsure: {unsure} -> precision {same / max(1, len(still)):.2f} "
+              f"(unsure counted wrong), {same / max(1, len(still) - unsure):.2f} (unsure left out)")
     if dump:
         dump.mkdir(parents=True, exist_ok=True)
         stem = name.split(".")[0]

@@ -20,7 +20,12 @@ article id in it):
     or a weekly column re-uses its template with new numbers), and
   * when both have a ``published`` time, they lie within
     :data:`WINDOW_DAYS` of each other (the same news is not told again
-    months later under the same words; a rerun template is).
+    months later under the same words; a rerun template is);
+  * the day/month each story opens with ("Sáng 22-10, ...") agrees when both
+    have one (a follow-up repeats the first report's words and its date,
+    but opens with its own);
+  * for feed items with no body, the titles overlap too (syllable sets:
+    :data:`TITLE_SHORT` for short items, :data:`TITLE_SUMMARY` otherwise).
 
 The thresholds were tuned by reading pairs from the real corpora; see
 ``benchmarks/dedup_report.py`` and ``tests/golden/dedup_checked.tsv``.
@@ -55,6 +60,7 @@ THRESHOLD_SHORT = 0.7
 LSH_THRESHOLD = 0.45  # candidate generation, a little under the lowest acceptance
 WINDOW_DAYS = 7.0
 TITLE_SHORT = 0.7  # short items: title syllable-set overlap needed as well
+TITLE_SUMMARY = 0.3  # longer items with no body text
 
 __all__ = ["find_stories", "candidate_pairs", "assign_stories", "StoryIndex", "tokens", "shingles",
            "url_key", "NUM_PERM", "THRESHOLD_LONG", "THRESHOLD_SHORT", "WINDOW_DAYS"]
@@ -253,7 +259,7 @@ class StoryIndex:
         self.parent.setdefault(rid, rid)
         m, n = mh if mh is not None else self.minhashes([rec])[0]
         self.info[rid] = (m, n, _title_numbers(rec), _published(rec), _event_date(rec),
-                          frozenset(tokens(str(rec.get("title") or ""))))
+                          frozenset(tokens(str(rec.get("title") or ""))), not rec.get("text"))
         pairs: list[tuple[Any, Any, str, float]] = []
         h = rec.get("content_hash") or content_hash(rec.get("title") or "", rec.get("lead") or rec.get("summary") or "",
                                                     rec.get("text") or "")
@@ -291,8 +297,8 @@ class StoryIndex:
         return pairs
 
     def _near(self, a: Any, b: Any) -> float | None:
-        ma, na, numa, ta, da, tta = self.info[a]
-        mb, nb, numb, tb, db, ttb = self.info[b]
+        ma, na, numa, ta, da, tta, summary_a = self.info[a]
+        mb, nb, numb, tb, db, ttb, summary_b = self.info[b]
         j = ma.jaccard(mb)
         short = min(na, nb) < SHORT
         if j < (self.threshold_short if short else self.threshold_long):
@@ -303,8 +309,12 @@ class StoryIndex:
             return None  # "Sáng 22-10 ..." and "Chiều 24-10 ...": a follow-up, not a copy
         if self.window and ta is not None and tb is not None and abs(ta - tb) > self.window:
             return None
-        if short and tta and ttb and len(tta & ttb) / len(tta | ttb) < TITLE_SHORT:
-            return None  # a template summary under different headlines
+        if (short or summary_a or summary_b) and tta and ttb:
+            # feed items (title + summary): a series re-uses one summary template under
+            # new headlines ("<film> | Phim ngắn Vietnamese 2026"), so the titles must agree too
+            overlap = len(tta & ttb) / len(tta | ttb)
+            if overlap < (TITLE_SHORT if short else TITLE_SUMMARY):
+                return None
         return round(j, 3)
 
 
