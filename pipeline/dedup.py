@@ -24,8 +24,10 @@ article id in it):
   * the day/month each story opens with ("Sáng 22-10, ...") agrees when both
     have one (a follow-up repeats the first report's words and its date,
     but opens with its own);
-  * for feed items with no body, the titles overlap too (syllable sets:
-    :data:`TITLE_SHORT` for short items, :data:`TITLE_SUMMARY` otherwise).
+  * for feed items (no body) the titles overlap too, as syllable sets:
+    :data:`TITLE_SHORT` for short items, :data:`TITLE_SUMMARY` for longer
+    ones under :data:`THRESHOLD_SHORT` (a series re-uses one summary under
+    new headlines).
 
 The thresholds were tuned by reading pairs from the real corpora; see
 ``benchmarks/dedup_report.py`` and ``tests/golden/dedup_checked.tsv``.
@@ -309,7 +311,7 @@ class StoryIndex:
             return None  # "Sáng 22-10 ..." and "Chiều 24-10 ...": a follow-up, not a copy
         if self.window and ta is not None and tb is not None and abs(ta - tb) > self.window:
             return None
-        if (short or summary_a or summary_b) and tta and ttb:
+        if (short or ((summary_a or summary_b) and j < THRESHOLD_SHORT)) and tta and ttb:
             # feed items (title + summary): a series re-uses one summary template under
             # new headlines ("<film> | Phim ngắn Vietnamese 2026"), so the titles must agree too
             overlap = len(tta & ttb) / len(tta | ttb)
