@@ -313,8 +313,7 @@ def cannot_link(a: dict, b: dict) -> str:
         return ""
     if not _deeds_compatible(a["deed"], b["deed"]):
         return "different deeds"
-    if a["date"] and b["date"] and abs((a["date"] - b["date"]).days) > 0 and \
-            abs((a["date"] - b["date"]).days) > 120:
+    if a["date"] and b["date"] and abs((a["date"] - b["date"]).days) > MergeParams.max_days:
         return "too far apart in time"
     if a["province"] and b["province"] and a["province"] != b["province"]:
         return "different provinces"
