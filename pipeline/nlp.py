@@ -321,15 +321,34 @@ def _role_of(prefix: str) -> str:
     return ""
 
 
+_ADMIN_IN = re.compile(r"(?<![^\W_])(?:xã|phường|thị trấn|thôn|ấp|bản|xóm|làng|tổ dân phố|huyện|quận|thị xã|"
+                       r"tỉnh|thành phố|TP\.?|TX\.?)(?![^\W_])")
+
+
 def _place_after(sentence: str, start: int) -> str:
+    """Where a person lives: "ngụ/trú/ở …" or an address in the brackets after the name
+    ("(45 tuổi, thôn Kim Đôi, xã Ngọc Kỳ, Tứ Kỳ, Hải Dương)")."""
     m = _PLACE_INTRO.search(sentence, start, min(len(sentence), start + 160))
-    return m.group(1).strip(" ,") if m else ""
+    if m:
+        return m.group(1).strip(" ,")
+    rest = sentence[start:start + 200]
+    b = re.match(r"\s*\(([^()]{3,180})\)", rest)
+    if b:
+        parts = [x.strip() for x in re.split(r"[,;]", b.group(1))]
+        parts = [x for x in parts if x and not _AGE.fullmatch(x) and not re.fullmatch(r"(?:SN|sinh năm)?\s*\d{4}", x)]
+        for i, x in enumerate(parts):
+            if _ADMIN_IN.match(x):
+                return ", ".join(parts[i:])
+    return ""
+
+
+_RESIDENTIAL = re.compile(r"(?i)(?:ấp|thôn|làng|bản|xóm|tổ dân phố|khu phố)\b")
 
 
 def _unit_after(sentence: str, name_end: int) -> str:
     """A unit named right after a person: "B, Đội CSGT số 1, Công an TP…" or "(… Bệnh viện X)"."""
     window = sentence[name_end:name_end + 160]
-    units = unit_mentions(window)
+    units = [u for u in unit_mentions(window) if not _RESIDENTIAL.match(u)]
     if not units:
         return ""
     first = units[0]
@@ -449,6 +468,9 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> lis
     units: dict[str, dict] = {}
 
     def add_unit(u: str, weight: float) -> None:
+        u = re.split(r"\s*\(", u)[0].strip(" ,.-–")
+        if not u or not _is_unit(u):
+            return
         k = fold(u)
         for k2 in list(units):
             if k2 in k or k in k2:
