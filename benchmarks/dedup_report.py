@@ -58,14 +58,15 @@ def checked() -> dict[tuple[str, str], str]:
 
 def run(name: str, limit: int | None, dump: Path | None, sample: int) -> None:
     recs = load(name, limit)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     index = dedup.StoryIndex()
     pairs = dedup.candidate_pairs(recs, index=index)
-    el = time.perf_counter() - t0
+    el, cpu = time.perf_counter() - t0, time.process_time() - c0
     stories = {rid: index.story(rid) for rid in index.info}
     groups = dedup.groups(stories)
     kinds = Counter(k for _, _, k, _ in pairs)
-    print(f"\n== {name}: {len(recs)} records, {el:.1f} s = {len(recs) / el:.0f} docs/s (batch, one process)")
+    print(f"\n== {name}: {len(recs)} records, {el:.1f} s = {len(recs) / el:.0f} docs/s (batch, one process); "
+          f"CPU {cpu:.1f} s = {len(recs) / cpu:.0f} docs per CPU-second (the machine is shared)")
     print(f"pairs: {dict(kinds)}; stories with 2+ articles: {len(groups)} "
           f"holding {sum(len(g) for g in groups.values())} articles; largest: {max(map(len, groups.values()), default=0)}")
     near = [p for p in pairs if p[2] == "near"]
@@ -121,8 +122,11 @@ def store_bench(n: int) -> None:
         el = insert(first)
         print(f"\n== store: {len(first)} press articles inserted in {el:.0f} s")
         dedup._CACHE.clear()
+        c0 = time.process_time()
         st = dedup.assign_stories(store)
-        print(f"assign_stories, all at once: {st['seconds']} s = {st['new'] / st['seconds']:.0f} docs/s; {st}")
+        cpu = time.process_time() - c0
+        print(f"assign_stories, all at once: {st['seconds']} s = {st['new'] / st['seconds']:.0f} docs/s "
+              f"(CPU {cpu:.0f} s = {st['new'] / cpu:.0f} docs per CPU-second); {st}")
         insert(rest[:500])
         dedup._CACHE.clear()
         st = dedup.assign_stories(store)
