@@ -141,8 +141,10 @@ def ingest(obj: Ctx, paths: tuple[str, ...], no_ocr: bool, force: bool) -> None:
 @fatal_errors
 def process_cmd(obj: Ctx, weeks: tuple[str, ...]) -> None:
     """Group stories, score what the active model has not scored, build candidates."""
+    from .embed import get_embedder
     from .process import process
-    stats = process(obj.store, weeks=list(weeks) or None, progress=obj.progress)
+    stats = process(obj.store, weeks=list(weeks) or None, progress=obj.progress,
+                    embedder=get_embedder(obj.cfg.embedding or None))
     click.echo(json.dumps(stats, ensure_ascii=False, indent=1, default=str))
 
 

@@ -70,7 +70,8 @@ def run(store: Store, cfg: Config, *, sources_file: str | None = None, week: str
         if inboxes:
             from .reports import ingest_inbox
             stats["inbox"] = [ingest_inbox(store, s) for s in inboxes]
-        stats["process"] = process(store, progress=progress)
+        from .embed import get_embedder
+        stats["process"] = process(store, progress=progress, embedder=get_embedder(cfg.embedding or None))
         week = week or current_week()
         stats["week"] = week
         stats["outputs"] = render_weekly(store, week, Path(out_dir or cfg.out_dir))
