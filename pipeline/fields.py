@@ -9,7 +9,8 @@ Two scikit-learn classifiers over *article dicts* (``title``, optional
 Both combine
 
 1. TF-IDF over syllable 1–2-grams of the title (weighted up), lead and the
-   first part of the body;
+   first part of the body, plus a separate TF-IDF block of title + lead alone
+   (``title_weight``: the title usually names who acts);
 2. lexicon features that encode LABELING.md's rule "the field follows WHO
    acts": for each field, how often its actor words (``công an``,
    ``bác sĩ``, ``giáo viên``, ``nông dân``…) or, for private citizens, its
@@ -306,8 +307,10 @@ class _LexiconTextClassifier(ClassifierMixin, BaseEstimator):
     _codes: Mapping[str, object] = FIELDS
 
     def __init__(self, C: float = 0.5, lexicon_weight: float = 0.15, prior_weight: float = 0.3,
-                 class_weight: str | None = "balanced", max_features: int = 20000, min_df: int = 2):
+                 class_weight: str | None = "balanced", max_features: int = 20000, min_df: int = 2,
+                 title_weight: float = 0.5):
         self.C = C
+        self.title_weight = title_weight
         self.lexicon_weight = lexicon_weight
         self.prior_weight = prior_weight
         self.class_weight = class_weight
@@ -331,7 +334,11 @@ class _LexiconTextClassifier(ClassifierMixin, BaseEstimator):
         texts = [article_text(a) for a in X]
         tf = self.vectorizer_.transform(texts)
         extra = np.vstack([self._extra(a) for a in X]) if len(X) else np.zeros((0, self.n_extra_))
-        return sp.hstack([tf, sp.csr_matrix(extra * self.lexicon_weight)], format="csr")
+        blocks = [tf, sp.csr_matrix(extra * self.lexicon_weight)]
+        if self.title_weight:
+            heads = [" ".join(_parts(a)[:2]) for a in X]
+            blocks.append(self.title_vectorizer_.transform(heads) * self.title_weight)
+        return sp.hstack(blocks, format="csr")
 
     def fit(self, X: Sequence[Mapping], y: Sequence[str], sample_weight=None):
         X = list(X)
@@ -346,6 +353,9 @@ class _LexiconTextClassifier(ClassifierMixin, BaseEstimator):
             token_pattern=r"(?u)[^\W_]+", ngram_range=(1, 2), sublinear_tf=True, min_df=self.min_df,
             max_features=self.max_features, dtype=np.float32)
         self.vectorizer_.fit([article_text(a) for a in docs])
+        self.title_vectorizer_ = TfidfVectorizer(
+            token_pattern=r"(?u)[^\W_]+", ngram_range=(1, 2), sublinear_tf=True, min_df=1, dtype=np.float32)
+        self.title_vectorizer_.fit([" ".join(_parts(a)[:2]) for a in docs])
         self.n_extra_ = len(self._extra(docs[0])) if docs else 0
         F = self._features(docs)
         self.model_ = self._linear().fit(F, labels, sample_weight=w)
