@@ -290,10 +290,12 @@ class Model:
             self._explainer = _linear_parts(self.label_pipeline)
         return self._explainer
 
-    def explain_terms(self, records: Sequence[dict[str, Any]], k: int = 8) -> list[list[str]]:
+    def explain_terms(self, records: Sequence[dict[str, Any]], k: int = 8, Xf: Any = None) -> list[list[str]]:
         """The k terms (features) that pushed each record's score up most."""
         coef, _, names = self._parts()
-        Xf = self.label_pipeline.named_steps["features"].transform(list(records)).tocsr()
+        if Xf is None:
+            Xf = self.label_pipeline[:-1].transform(list(records))
+        Xf = Xf.tocsr()
         out = []
         for i in range(Xf.shape[0]):
             row = Xf.getrow(i)
@@ -334,7 +336,8 @@ class Model:
         label ≥ 1 (field/deed "" for 0); ``reason`` and ``terms`` for every
         record when ``explain`` (the reason sentence only for label ≥ 1)."""
         records = [_clean(r) for r in records]
-        scores = self.predict_score(records)
+        Xf = self.label_pipeline[:-1].transform(records) if records else None
+        scores = self.label_pipeline[-1].predict_proba(Xf)[:, 1] if records else np.zeros(0)
         labels = [self.label_of(float(s)) for s in scores]
         out: list[dict[str, Any]] = [
             {"score": round(float(s), 6), "label": lab, "field": "", "deed": "", "field_conf": None,
@@ -342,7 +345,7 @@ class Model:
             for s, lab in zip(scores, labels)]
         flagged = [i for i, lab in enumerate(labels) if lab >= 1]
         if explain and records:
-            for i, terms in enumerate(self.explain_terms(records)):
+            for i, terms in enumerate(self.explain_terms(records, Xf=Xf)):
                 out[i]["terms"] = terms
         if not flagged:
             return out

@@ -498,3 +498,22 @@ def train_cli(*, seed_labels: str | Path | None = None, press: str | Path | None
         _promote(card["version"], out)
         card["promoted"] = True
     return card
+
+
+def attach_comparison(model_dir: str | Path, comparison: str | Path | None = None) -> dict[str, Any]:
+    """Copy the side-by-side table of benchmarks/compare_models.py into a model's card.
+
+    Only when the comparison ran on the same labelled data (same data hash):
+    for a model trained before its comparison finished."""
+    from .config import REPO_DIR
+    d = Path(model_dir)
+    card = json.loads((d / "card.json").read_text(encoding="utf-8"))
+    p = Path(comparison) if comparison else REPO_DIR / "models" / COMPARISON_FILE
+    data = json.loads(p.read_text(encoding="utf-8"))
+    if data.get("data_hash") != card["data_hash"]:
+        raise ValueError(f"{p} was computed on other data ({data.get('data_hash', '?')[:8]} != {card['data_hash'][:8]})")
+    card["compared_with"].update({"table": data["rows"], "table_source": "benchmarks/compare_models.py -> "
+                                  "models/comparison.json", "table_created": data.get("created"),
+                                  "table_n": data.get("n")})
+    (d / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return card
