@@ -45,6 +45,7 @@ import time
 import unicodedata
 import zlib
 from collections import defaultdict
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -215,7 +216,8 @@ class StoryIndex:
         self.parent: dict[Any, Any] = {}
         self.by_hash: dict[str, Any] = {}
         self.by_url: dict[str, Any] = {}
-        self.info: dict[Any, tuple] = {}  # id -> (minhash, n_shingles, title numbers, published)
+        self.info: dict[Any, tuple] = {}  # id -> (minhash, n_shingles, title numbers, published, ...)
+        self.chash: dict[Any, int] = {}  # id -> first 60 bits of its content hash
 
     # -- union-find ------------------------------------------------------
     def find(self, x: Any) -> Any:
@@ -265,6 +267,7 @@ class StoryIndex:
         pairs: list[tuple[Any, Any, str, float]] = []
         h = rec.get("content_hash") or content_hash(rec.get("title") or "", rec.get("lead") or rec.get("summary") or "",
                                                     rec.get("text") or "")
+        self.chash[rid] = _h64(h)
         u = url_key(rec.get("canonical_url") or rec.get("url") or rec.get("link"))
         if story is not None:
             self.parent.setdefault(story, story)
@@ -395,18 +398,74 @@ def _assigned_state(store) -> tuple[int, int]:
     return int(n or 0), int(mx or 0)
 
 
+def _sig_path(store) -> Path | None:
+    """Where the MinHash signatures of a SQLite store are kept (beside the database file)."""
+    url = store.url
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return None
+    return Path(url[len("sqlite:///"):] + ".minhash.npz")
+
+
+def _h64(content_hash: str | None) -> int:
+    return int((content_hash or "0")[:15], 16)
+
+
+def _load_sigs(store) -> dict[int, tuple[int, np.ndarray, int]]:
+    path = _sig_path(store)
+    if path is None or not path.exists():
+        return {}
+    try:
+        with np.load(path) as z:
+            if z["sigs"].shape[1:] != (NUM_PERM,):
+                return {}
+            return {int(i): (int(h), sig, int(n)) for i, h, sig, n in zip(z["ids"], z["hashes"], z["sigs"], z["n"])}
+    except (OSError, ValueError, KeyError):  # a damaged cache is rebuilt
+        return {}
+
+
+def _save_sigs(store, index: StoryIndex) -> None:
+    path = _sig_path(store)
+    if path is None:
+        return
+    ids = [rid for rid, info in index.info.items() if isinstance(rid, int) and info[0] is not None]
+    if not ids:
+        return
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, ids=np.array(ids, dtype=np.int64),
+             hashes=np.array([index.chash.get(i, 0) for i in ids], dtype=np.int64),
+             sigs=np.stack([np.asarray(index.info[i][0].hashvalues, dtype=np.uint32) for i in ids]),
+             n=np.array([index.info[i][1] for i in ids], dtype=np.int32))
+    tmp.replace(path)
+
+
 def load_index(store, **params: Any) -> StoryIndex:
     """The index of every article that already has a story, rebuilt from the store
-    (kept in memory per store URL while the store does not change behind it)."""
+    (kept in memory per store URL while the store does not change behind it).
+
+    For a SQLite store the signatures are also kept beside the database
+    (``<db>.minhash.npz``, keyed by article id and content hash), so a new
+    process rebuilds the index without re-reading whole texts; a missing,
+    stale or damaged file only costs time."""
     state = _assigned_state(store)
     cached = _CACHE.get(store.url)
     if cached and (cached[1], cached[2]) == state and not params:
         return cached[0]
     from .store import articles
     index = StoryIndex(**params)
+    sigs = _load_sigs(store)
     for rows in _rows(store, articles.c.story_id.is_not(None)):
-        for rec, mh in zip(rows, index.minhashes(rows)):
-            index.add(rec, mh, story=rec["story_id"])
+        mhs: list[tuple[Any, int] | None] = []
+        missing = []
+        for r in rows:
+            hit = sigs.get(r["id"])
+            if hit is not None and hit[0] == _h64(r["content_hash"]):
+                mhs.append((LeanMinHash(seed=1, hashvalues=hit[1], scheme="affine32") if hit[2] else None, hit[2]))
+            else:
+                mhs.append(None)
+                missing.append(r)
+        computed = iter(index.minhashes(missing))
+        for rec, mh in zip(rows, mhs):
+            index.add(rec, mh if mh is not None else next(computed), story=rec["story_id"])
     _CACHE[store.url] = (index, *state)
     return index
 
@@ -450,6 +509,8 @@ def assign_stories(store, since_id: int = 0, **params: Any) -> dict[str, Any]:
         for i in range(0, len(updates), 5000):
             c.execute(sa.update(articles).where(articles.c.id == sa.bindparam("aid"))
                       .values(story_id=sa.bindparam("sid")), updates[i:i + 5000])
+    if new_ids:
+        _save_sigs(store, index)
     stats["seconds"] = round(time.perf_counter() - t0, 3)
     stats["index_seconds"] = round(t_index, 3)
     _CACHE[store.url] = (index, *_assigned_state(store))

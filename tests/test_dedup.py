@@ -161,7 +161,8 @@ def test_incremental_store_gives_the_batch_groups(store, press_by_id, seed_label
     s1 = assign_stories(store)
     assert s1["new"] == half and s1["indexed"] == 0
     ids2 = _insert(store, recs[half:])
-    dedup._CACHE.clear()  # the second run rebuilds its index from the store
+    assert dedup._sig_path(store).exists()  # signatures kept beside the SQLite file
+    dedup._CACHE.clear()  # the second run rebuilds its index from the store (and that file)
     s2 = assign_stories(store)
     assert s2["new"] == len(recs) - half and s2["indexed"] == half
     assert assign_stories(store)["new"] == 0  # idempotent
