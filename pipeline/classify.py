@@ -269,7 +269,7 @@ class Model:
         bundle = joblib.load(p / BUNDLE_FILE)
         card = json.loads((p / CARD_FILE).read_text(encoding="utf-8")) if (p / CARD_FILE).is_file() else {}
         card.setdefault("version", bundle.get("version", p.name))
-        return cls(bundle["label"], bundle.get("field"), bundle.get("deed"), card, p)
+        return cls(bundle["label"], _upgrade(bundle.get("field")), _upgrade(bundle.get("deed")), card, p)
 
     # -- scoring --------------------------------------------------------
     def predict_score(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -350,16 +350,11 @@ class Model:
         if not flagged:
             return out
         frecs = [records[i] for i in flagged]
-        if self.field_model is not None:
-            fp = self.field_model.predict_proba(frecs)
-            fcls = list(self.field_model.classes_)
-            for i, row in zip(flagged, fp):
-                j = int(np.argmax(row))
-                out[i]["field"], out[i]["field_conf"] = str(fcls[j]), round(float(row[j]), 4)
-        if self.deed_model is not None:
-            dcls = list(self.deed_model.classes_)
-            for i, row in zip(flagged, self.deed_model.predict_proba(frecs)):
-                out[i]["deed"] = str(dcls[int(np.argmax(row))])
+        for key, est in (("field", self.field_model), ("deed", self.deed_model)):
+            for i, (code, conf) in zip(flagged, _predict_codes(est, frecs, key)):
+                out[i][key] = code
+                if key == "field":
+                    out[i]["field_conf"] = conf
         for i in flagged:
             if explain:
                 out[i]["reason"] = self.reason(records[i])
@@ -367,6 +362,39 @@ class Model:
                 out[i]["exemplars"] = _exemplars(records[i])
                 out[i]["place"] = _place(records[i])
         return out
+
+
+def _upgrade(est: Any) -> Any:
+    """Give an unpickled estimator the constructor parameters its class gained since it was saved."""
+    if est is None or not hasattr(est, "get_params"):
+        return est
+    try:
+        fresh = type(est)()
+        for k, v in fresh.get_params(deep=False).items():
+            if k not in est.__dict__:
+                setattr(est, k, v)
+    except Exception:  # a class that cannot be built without arguments: leave it
+        pass
+    return est
+
+
+def _predict_codes(est: Any, recs: list[dict[str, Any]], key: str) -> list[tuple[str, float | None]]:
+    """(code, confidence) per record from the bundled field/deed model; if it cannot run
+    (e.g. saved by an older pipeline.fields), pipeline.fields' own default predictor."""
+    if est is not None:
+        try:
+            P = est.predict_proba(recs)
+            cls = list(est.classes_)
+            return [(str(cls[int(np.argmax(r))]), round(float(np.max(r)), 4)) for r in P]
+        except Exception as e:  # noqa: BLE001
+            import logging
+            logging.getLogger(__name__).warning("bundled %s model failed (%s); using pipeline.fields", key, e)
+    try:
+        from . import fields
+        fn = fields.predict_field if key == "field" else fields.predict_deed
+        return [(str(c), round(float(p), 4)) for c, p in (fn(r) for r in recs)]
+    except Exception:
+        return [("khac", None) for _ in recs]
 
 
 def _clean(rec: dict[str, Any]) -> dict[str, Any]:
