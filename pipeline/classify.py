@@ -73,24 +73,34 @@ def full_text(rec: dict[str, Any]) -> str:
     return "\n".join(p for p in (t, l, x) if p)
 
 
-@lru_cache(maxsize=200_000)
+_CANON: dict[str, str] = {}
+
+
 def _canon(syl: str) -> str:
-    """One syllable in canonical form (NFC, lower case, one tone placement)."""
-    return normalize(syl)
+    """One syllable in canonical form (NFC, lower case, one tone placement); cached."""
+    c = _CANON.get(syl)
+    if c is None:
+        c = normalize(syl)
+        if len(_CANON) < 500_000:
+            _CANON[syl] = c
+    return c
 
 
 def syllable_tokens(text: str) -> list[str]:
     """Lower-cased canonical syllables; fast (per-syllable cache of normalize)."""
     t = unicodedata.normalize("NFC", text or "").lower()
-    return [_canon(s) for s in _TOKEN.findall(t)]
+    get = _CANON.get
+    return [get(s) or _canon(s) for s in _TOKEN.findall(t)]
 
 
 def syllable_ngrams(text: str, n: int = 2) -> list[str]:
     """Syllable 1..n-grams (the analyzer of the TF-IDF blocks)."""
     toks = syllable_tokens(text)
     out = list(toks)
-    for k in range(2, n + 1):
-        out.extend(" ".join(toks[i:i + k]) for i in range(len(toks) - k + 1))
+    if n >= 2:
+        out += [a + " " + b for a, b in zip(toks, toks[1:])]
+    if n >= 3:
+        out += [a + " " + b + " " + c for a, b, c in zip(toks, toks[1:], toks[2:])]
     return out
 
 
