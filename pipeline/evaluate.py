@@ -152,18 +152,18 @@ def evaluate(model: Any, records: Sequence[dict[str, Any]], out_dir: str | Path 
     preds = [model.label_of(float(s)) for s in scores]
     metrics = evaluate_scores(records, scores, model.thresholds["label2"], n_boot=n_boot)
     metrics["model_version"] = model.version
+    from .classify import _predict_codes
     pos = [i for i, r in enumerate(records) if r["label"] >= 1 and r.get("field")]
-    if pos and model.field_model is not None:
+    if pos:
         sub = [records[i] for i in pos]
-        pf = model.field_model.predict(sub)
+        pf = [c for c, _ in _predict_codes(model.field_model, sub, "field")]
         gf = [r["field"] for r in sub]
         metrics["field_accuracy"] = float(np.mean([a == b for a, b in zip(pf, gf)]))
-        metrics["field_macro_f1"] = float(f1_score(gf, list(pf), average="macro"))
-        if model.deed_model is not None:
-            dsub = [r for r in sub if r.get("deed")]
-            if dsub:
-                metrics["deed_macro_f1"] = float(f1_score([r["deed"] for r in dsub],
-                                                          list(model.deed_model.predict(dsub)), average="macro"))
+        metrics["field_macro_f1"] = float(f1_score(gf, pf, average="macro"))
+        dsub = [r for r in sub if r.get("deed")]
+        if dsub:
+            pd_ = [c for c, _ in _predict_codes(model.deed_model, dsub, "deed")]
+            metrics["deed_macro_f1"] = float(f1_score([r["deed"] for r in dsub], pd_, average="macro"))
     if details:
         from .classify import _exemplars
         gold_pos = [r for r in records if r["label"] == 2 and r.get("exemplars")]
