@@ -286,7 +286,7 @@ def train(obj: Ctx, seed_labels: str | None, press: str | None, extra_labels: tu
     from .train import train_cli
     card = train_cli(seed_labels=seed_labels, press=press, extra_labels=list(extra_labels),
                      store=None if no_decisions else obj.store, models_dir=out_dir or obj.cfg.models_dir,
-                     promote=promote)
+                     promote=promote, log=lambda m: click.echo(m, err=True))
     click.echo(json.dumps(card, ensure_ascii=False, indent=1, default=str))
 
 

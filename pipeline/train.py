@@ -481,7 +481,8 @@ def latest_comparison(models_dir: str | Path | None = None) -> dict[str, Any]:
 
 def train_cli(*, seed_labels: str | Path | None = None, press: str | Path | None = None,
               extra_labels: Sequence[str | Path] = (), store: Any = None, models_dir: str | Path | None = None,
-              promote: bool = False, cv_folds: int = 5, seed: int = 0) -> dict[str, Any]:
+              promote: bool = False, cv_folds: int = 5, seed: int = 0,
+              log: Any = print) -> dict[str, Any]:
     """``nguoitot train``: seed labels (default ../shared) + the team's labels + ``extra_labels`` +
     reviewer decisions in ``store`` → ``models_dir/<version>/``; optionally promote it."""
     from .config import Config, REPO_DIR, shared_corpora
@@ -492,7 +493,7 @@ def train_cli(*, seed_labels: str | Path | None = None, press: str | Path | None
     press_path = Path(press) if press else shared_corpora() / "press.jsonl.gz"
     recs = load_training_data(paths, press_path, store=store)
     out = Path(models_dir or Config.load().models_dir)
-    card = train(recs, out, cv_folds=cv_folds, seed=seed)
+    card = train(recs, out, cv_folds=cv_folds, seed=seed, log=log)
     if promote:
         from .registry import promote as _promote
         _promote(card["version"], out)
