@@ -154,13 +154,18 @@ def process_cmd(obj: Ctx, weeks: tuple[str, ...]) -> None:
               help="Where to write one JSON line per input line.")
 @click.option("--model", "model_path", type=click.Path(exists=True, file_okay=False),
               help="A model folder (default: the promoted one, else the bundled one).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: the number of CPU cores).")
 @click.pass_obj
 @fatal_errors
-def score(obj: Ctx, in_path: str, out_path: str, model_path: str | None) -> None:
+def score(obj: Ctx, in_path: str, out_path: str, model_path: str | None, jobs: int | None) -> None:
     """Score articles from JSON Lines (the batch-scoring contract; no database needed)."""
+    import os
+
     from .classify import load_model
     from .scoring import score_file
-    summary = score_file(in_path, out_path, load_model(model_path), progress=obj.progress)
+    summary = score_file(in_path, out_path, load_model(model_path), progress=obj.progress,
+                         jobs=jobs or os.cpu_count() or 1)
     click.echo(f"{summary.scored} scored, {summary.failed} failed", err=True)
     sys.exit(summary.exit_code)
 

@@ -276,7 +276,8 @@ def person_mentions(sentence: str) -> list[tuple[str, str]]:
 # Exemplars
 # ---------------------------------------------------------------------------
 
-def _sentences_of(title: str, text: str, lead: str = "", max_body: int = 80) -> list[tuple[float, str, bool]]:
+def _sentences_of(title: str, text: str, lead: str = "", max_body: int = 80,
+                  ner_budget: int | None = None) -> list[tuple[float, str, bool]]:
     """(weight, sentence, run NER?) for title, lead and body sentences.
 
     NER (slow) runs on the title, the lead, the first body sentences and
@@ -291,7 +292,7 @@ def _sentences_of(title: str, text: str, lead: str = "", max_body: int = 80) -> 
     body = sentences(text)[:max_body]
     if not text and len(title) > 300:  # NLĐ items: everything in the title
         body = sentences(title)[1:max_body]
-    budget = _NER_BUDGET - len(out)
+    budget = (_NER_BUDGET if ner_budget is None else ner_budget) - len(out)
     for i, s in enumerate(body):
         w = 1.2 if i < 3 else (1.0 if i < 10 else 0.7)
         ner = budget > 0 and (i < 3 or bool(DEED_WORDS.search(s.lower())) or bool(_ACHIEVE.search(s.lower())))
@@ -457,8 +458,12 @@ class _People:
             rec["place"] = _place_after(sentence, end)
 
 
-def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> list[dict]:
+def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
+              ner_budget: int | None = None) -> list[dict]:
     """The people and collectives the story is about, most central first.
+
+    ``ner_budget`` caps the sentences given to underthesea's NER (nearly all
+    of the cost; default ``_NER_BUDGET``); the cheap patterns see every sentence.
 
     Each item: ``{"name", "kind": "person"|"collective", "role", "unit",
     "place"}`` (empty strings where the text says nothing). Victims,
@@ -484,7 +489,7 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6) -> lis
                                    "score": 0.0, "first": 100 + len(units)})
         rec["score"] += weight
 
-    for weight, s, run_ner in _sentences_of(title or "", text or "", lead or ""):
+    for weight, s, run_ner in _sentences_of(title or "", text or "", lead or "", ner_budget=ner_budget):
         deed = bool(DEED_WORDS.search(s.lower()))
         found = set()
         for name, prefix in person_mentions(s):

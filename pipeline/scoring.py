@@ -72,55 +72,91 @@ def output_line(rec_id: Any, result: dict[str, Any], model_version: str) -> dict
     }
 
 
+_WORKER_MODEL: Any = None
+
+
+def _worker_init(model_path: str | None) -> None:
+    global _WORKER_MODEL
+    from .classify import load_model
+    _WORKER_MODEL = load_model(model_path)
+
+
+def _worker_score(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _WORKER_MODEL.score(records)
+
+
 def score_lines(lines: Iterable[str], out: TextIO, model: Any = None, *, batch_size: int = 256,
-                progress: bool = False, err: TextIO | None = None) -> ScoreSummary:
+                progress: bool = False, err: TextIO | None = None, jobs: int = 1) -> ScoreSummary:
     """Score JSON lines from ``lines`` into ``out`` (same order, one line per input).
 
     Bad lines become ``{"id", "line", "error"}`` lines and a message on ``err``
-    naming the line number; every other line is scored.
+    naming the line number; every other line is scored. ``jobs > 1`` scores
+    batches in that many worker processes (each loads the model from its
+    folder once); the output order is still the input order.
     """
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
     from .classify import load_model
 
     model = model or load_model()
     err = err if err is not None else sys.stderr
     summary = ScoreSummary()
     pending: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
+    pool = None
+    if jobs > 1 and getattr(model, "path", None):
+        pool = ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(str(model.path),))
+    inflight: deque = deque()
 
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(unit=" articles", desc="score", file=sys.stderr)
 
-    def flush() -> None:
-        recs = [r for _, r, _ in pending if r is not None]
-        results = model.score(recs) if recs else []
+    def write(batch: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]], results: list) -> None:
         it = iter(results)
-        for _, rec, error in pending:
+        for _, rec, error in batch:
             if rec is not None:
                 out.write(json.dumps(output_line(rec["id"], next(it), model.version), ensure_ascii=False) + "\n")
                 summary.scored += 1
             else:
                 out.write(json.dumps(error, ensure_ascii=False) + "\n")
         if bar is not None:
-            bar.update(len(pending))
-        pending.clear()
+            bar.update(len(batch))
 
-    for line_no, line in enumerate(lines, start=1):
-        line = line.rstrip("\n").rstrip("\r")
-        if not line.strip():
-            continue  # blank lines are not articles; nothing to answer
-        summary.lines += 1
-        rec, error = parse_line(line, line_no)
-        if error is not None:
-            summary.failed += 1
-            summary.errors.append((line_no, error["error"]))
-            print(f"line {line_no}: {error['error']}", file=err)
-        pending.append((line_no, rec, error))
-        if len(pending) >= batch_size:
-            flush()
-    flush()
-    if bar is not None:
-        bar.close()
+    def flush(final: bool = False) -> None:
+        batch = list(pending)
+        pending.clear()
+        recs = [r for _, r, _ in batch if r is not None]
+        if pool is None:
+            write(batch, model.score(recs) if recs else [])
+            return
+        if batch:
+            inflight.append((batch, pool.submit(_worker_score, recs) if recs else None))
+        while inflight and (final or len(inflight) > 2 * jobs):
+            b, fut = inflight.popleft()
+            write(b, fut.result() if fut is not None else [])
+
+    try:
+        for line_no, line in enumerate(lines, start=1):
+            line = line.rstrip("\n").rstrip("\r")
+            if not line.strip():
+                continue  # blank lines are not articles; nothing to answer
+            summary.lines += 1
+            rec, error = parse_line(line, line_no)
+            if error is not None:
+                summary.failed += 1
+                summary.errors.append((line_no, error["error"]))
+                print(f"line {line_no}: {error['error']}", file=err)
+            pending.append((line_no, rec, error))
+            if len(pending) >= batch_size:
+                flush()
+        flush(final=True)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if bar is not None:
+            bar.close()
     return summary
 
 

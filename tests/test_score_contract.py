@@ -56,8 +56,9 @@ def test_score_contract_on_real_articles(tmp_path, sample):
     pos = [by_id[i]["score"] for i in sample["pos"]]
     neg = [by_id[i]["score"] for i in sample["neg"]]
     assert sum(pos) / len(pos) > sum(neg) / len(neg) + 0.3
-    flagged = [by_id[i] for i in sample["pos"] if by_id[i]["label"] == 2]
-    assert flagged and all(f["exemplars"] for f in flagged[:5]) or not flagged
+    flagged = [o for o in scored if o["label"] == 2]
+    assert flagged  # the seed's candidates are in the sample
+    assert sum(bool(f["exemplars"]) for f in flagged) >= 0.6 * len(flagged)
 
 
 def test_score_all_good_exits_zero(tmp_path, sample):
@@ -74,3 +75,16 @@ def test_score_usage_errors_exit_two(tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(main, ["score"])
     assert res.exit_code == 2
+
+
+def test_parallel_scoring_keeps_order_and_results(tmp_path, sample):
+    from pipeline.classify import load_model
+    from pipeline.scoring import score_file
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(sample["lines"]) + "\n", encoding="utf-8")
+    model = load_model()
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    s1 = score_file(str(src), str(one), model, jobs=1, batch_size=7)
+    s2 = score_file(str(src), str(two), model, jobs=2, batch_size=7)
+    assert (s1.scored, s1.failed) == (s2.scored, s2.failed) == (len(sample["lines"]) - 3, 3)
+    assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
