@@ -456,15 +456,6 @@ def default_label_paths() -> list[Path]:
     return paths
 
 
-def train_default(out_dir: str | Path, *, label_paths: Sequence[str | Path] | None = None, store: Any = None,
-                  cv_folds: int = 5, seed: int = 0, **kw: Any) -> dict[str, Any]:
-    """What ``nguoitot train`` does: seed + team labels (+ files) + store decisions → models_dir/<version>."""
-    from .config import shared_corpora
-    paths = list(default_label_paths()) + [Path(p) for p in (label_paths or [])]
-    recs = load_training_data(paths, shared_corpora() / "press.jsonl.gz", store=store)
-    return train(recs, out_dir, cv_folds=cv_folds, seed=seed, **kw)
-
-
 COMPARISON_FILE = "comparison.json"
 
 
@@ -485,10 +476,10 @@ def train_cli(*, seed_labels: str | Path | None = None, press: str | Path | None
               log: Any = print) -> dict[str, Any]:
     """``nguoitot train``: seed labels (default ../shared) + the team's labels + ``extra_labels`` +
     reviewer decisions in ``store`` → ``models_dir/<version>/``; optionally promote it."""
-    from .config import Config, REPO_DIR, shared_corpora
-    paths: list[Path] = [Path(seed_labels) if seed_labels else shared_corpora() / "labels" / "seed.jsonl"]
-    paths += [REPO_DIR / "corpora" / "labels" / n for n in TEAM_LABEL_FILES
-              if (REPO_DIR / "corpora" / "labels" / n).is_file()]
+    from .config import Config, shared_corpora
+    paths = default_label_paths()  # seed + the team's label files
+    if seed_labels:
+        paths[0] = Path(seed_labels)
     paths += [Path(p) for p in extra_labels]
     press_path = Path(press) if press else shared_corpora() / "press.jsonl.gz"
     recs = load_training_data(paths, press_path, store=store)

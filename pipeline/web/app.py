@@ -416,10 +416,7 @@ def create_app(store: Store, config: Any = None, *, limiter: review.LoginLimiter
         """What ``nguoitot train`` does, with the store's decisions; the new version is not promoted."""
         from .. import train as tr
         models_dir = getattr(config, "models_dir", None) or "models"
-        if hasattr(tr, "train_cli"):
-            return tr.train_cli(seed_labels=None, press=None, extra_labels=[], store=store,
-                                models_dir=models_dir, promote=False)
-        return tr.train_default(models_dir, store=store)
+        return tr.train_cli(store=store, models_dir=models_dir, promote=False)
 
     @app.post("/train")
     async def train(request: Request):
