@@ -30,61 +30,21 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .text import fold, normalize
+from .text import fold
 
 # --------------------------------------------------------------------------------------------
 # Names
 # --------------------------------------------------------------------------------------------
-_TITLES = [
-    # honorifics and kinship terms used as titles
-    "anh", "chị", "ông", "bà", "em", "cháu", "cô", "chú", "bác", "cụ", "bạn", "thầy", "cô giáo",
-    "thầy giáo", "nữ sinh", "nam sinh", "học sinh", "sinh viên", "cậu bé", "bé", "cô bé", "thiếu niên",
-    "tài xế", "lái xe", "nông dân", "ngư dân", "công nhân", "kỹ sư", "nhà báo", "đồng chí", "đ/c",
-    "liệt sĩ", "nghệ sĩ", "ca sĩ", "nhạc sĩ", "họa sĩ", "vận động viên", "vđv", "hlv",
-    # professions and degrees
-    "bác sĩ", "bs", "bsck1", "bsckii", "bscki", "bsckii", "y sĩ", "y tá", "điều dưỡng", "dược sĩ",
-    "ths", "ts", "tskh", "pgs", "gs", "pgs.ts", "gs.ts", "gs.tskh", "nsnd", "nsưt", "nghệ nhân",
-    "kts", "ks", "luật sư", "ls", "nhà giáo", "nhà giáo ưu tú", "ngưt",
-    # ranks and posts
-    "đại tướng", "thượng tướng", "trung tướng", "thiếu tướng", "đại tá", "thượng tá", "trung tá",
-    "thiếu tá", "đại úy", "thượng úy", "trung úy", "thiếu úy", "chuẩn úy", "thượng sĩ", "trung sĩ",
-    "hạ sĩ", "binh nhất", "binh nhì", "chiến sĩ", "cán bộ", "cảnh sát", "trinh sát", "dân quân",
-    "bí thư", "chủ tịch", "giám đốc", "trưởng công an", "trưởng thôn", "tổ trưởng", "trưởng ban",
-    "hiệu trưởng", "phó", "phó giám đốc", "phó chủ tịch",
-]
-_TITLE_RE = re.compile(
-    r"^(?:(?:" + "|".join(re.escape(t) for t in sorted(set(_TITLES), key=len, reverse=True))
-    + r")\.?\s+)+", re.IGNORECASE)
 _PAREN = re.compile(r"\s*[\(\[].*?[\)\]]")
-_TAIL = re.compile(r"\s*(?:,|\s-\s|–).*$")  # ", 35 tuổi, ngụ ..." / " - công an xã"
-_AGE = re.compile(r"\s*\(?\d{1,3}\s*tuổi\)?", re.IGNORECASE)
-_NGU = re.compile(r"\s+(?:ngụ|trú|quê|thường trú|sinh năm)\b.*$", re.IGNORECASE)
-
-
-def _local_normalize_name(name: str) -> str:
-    n = normalize(name)
-    n = _PAREN.sub("", n)
-    n = _NGU.sub("", n)
-    n = _TAIL.sub("", n)
-    n = _AGE.sub("", n)
-    prev = None
-    while prev != n:
-        prev = n
-        n = _TITLE_RE.sub("", n).strip(" .,:;-–\"'“”")
-    return n
 
 
 def normalize_name(name: str) -> str:
-    """The exemplar's name without honorifics, ranks, ages, "ngụ ..." (pipeline.nlp's when it is
-    there), folded for comparison (lower case, one spacing; diacritics kept)."""
+    """The exemplar's name without honorifics, ranks, ages, "ngụ ..." (pipeline.nlp.normalize_name),
+    folded for comparison (lower case, one spacing; diacritics kept)."""
     if not name:
         return ""
-    try:
-        from .nlp import normalize_name as nlp_norm  # collaborator's, richer rules
-        n = nlp_norm(name)
-    except Exception:  # not there yet, or it failed on odd input
-        n = _local_normalize_name(name)
-    n = _PAREN.sub("", n or "")  # units in brackets are not part of the name
+    from .nlp import normalize_name as nlp_norm
+    n = _PAREN.sub("", nlp_norm(name) or "")  # units in brackets are not part of the name
     return fold(n).strip(" .,:;-–")
 
 
