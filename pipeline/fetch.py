@@ -149,10 +149,14 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
         declared = _codec(m.group(1).decode("ascii", "ignore")) if m else None
     sample = body[:65536]
     try:
-        sample.decode("utf-8") if len(body) <= 65536 else sample[:-4].decode("utf-8")
+        sample.decode("utf-8")
         utf8_ok = True
     except UnicodeDecodeError as e:
-        utf8_ok = e.start >= len(sample) - 4
+        # Only a multi-byte character cut by the end of the sample (not of the body) is forgiven.
+        # (This used to reject that case too, sending about one page in five to the slow
+        # detection below, which then chose UTF-8 anyway.)
+        utf8_ok = len(body) > len(sample) and e.reason == "unexpected end of data" \
+            and e.start >= len(sample) - 3
     multibyte = not sample.isascii()
     if declared and declared != "utf-8":
         if utf8_ok and multibyte and declared in ("latin-1", "iso8859-1", "cp1252", "ascii",
