@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 
 from pipeline import extract as ex
 from pipeline.extract import ExtractError, extract, is_article_page, parse_date, strip_site_suffix
@@ -22,6 +24,20 @@ def token_f1(got: str, want: str) -> float:
     if not common:
         return 0.0
     return 2 * common / (sum(a.values()) + sum(b.values()))
+
+
+def visible_text(raw: bytes) -> str:
+    """Every text node of the page (scripts, styles, templates dropped), normalised.
+
+    Plain lxml, not pipeline.extract: what a reader of the raw HTML sees."""
+    doc = lxml_html.document_fromstring(raw.decode("utf-8"))
+    for el in list(doc.iter("script", "style", "noscript", "template")):
+        el.drop_tree()
+    return normalize(" ".join(doc.itertext()))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", normalize(text))
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +77,31 @@ def test_article_matches_golden(golden, pages, index):
         assert normalize(s) in r["text"], f"body text missing: {s!r}"
     assert r["lang"] == "vi"
     assert r["outlet"]
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=lambda p: p.stem)
+def test_golden_file_is_grounded_in_the_page(golden, pages):
+    """The golden text comes from the page, and the boilerplate list is real boilerplate of that page.
+
+    Every "absent" phrase must occur in the page's visible text (else its absence from our
+    output proves nothing) and must not occur in the golden title/lead/body (else the golden
+    contradicts itself). Every golden paragraph, the lead and the title occur in the page too,
+    and every "present" phrase is in the golden body."""
+    g = json.loads(golden.read_text(encoding="utf-8"))
+    page = visible_text((pages / g["page"]).read_bytes())
+    squashed = _squash(page)
+    golden_text = "\n".join([g["title"], g["lead"], *g["paragraphs"]]).lower()
+    assert len(g["absent"]) >= 5, "too few boilerplate phrases to check"
+    for s in g["absent"]:
+        assert normalize(s) in page, f"boilerplate phrase not on the page (vacuous check): {s!r}"
+        assert normalize(s).lower() not in golden_text, f"boilerplate phrase inside the golden text: {s!r}"
+    for text in [g["title"], g["lead"], *g["paragraphs"]]:
+        assert _squash(text) in squashed, f"golden text not found on the page: {text[:60]!r}"
+    body = "\n".join(g["paragraphs"])
+    for s in g["present"]:
+        assert normalize(s) in body, f"'present' phrase not in the golden body: {s!r}"
+    assert g["lead"] not in g["paragraphs"], "the lead is kept apart from the body paragraphs"
+    assert len(set(g["paragraphs"])) == len(g["paragraphs"]), "duplicated golden paragraph"
 
 
 @pytest.mark.parametrize("golden", GOLDEN, ids=lambda p: p.stem)
