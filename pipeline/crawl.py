@@ -7,9 +7,15 @@
   (or failed for good), so an interrupted run re-reads it next time;
 - an entry already stored (its URL fetched before, or an article with that
   uid) is not fetched again unless the feed dates it after the last fetch;
-- each page is committed as soon as it is extracted: raw bytes
+- each page is committed soon after it is extracted: raw bytes
   (``put_raw``), the article (``upsert_article``, idempotent) and its
-  ``fetch_state`` row in one transaction.
+  ``fetch_state`` row always in the same transaction. One writer thread
+  commits the pages queued meanwhile together (up to :data:`BATCH_PAGES`
+  pages, :data:`BATCH_WAIT` seconds), so a kill loses at most the pages of
+  the open transaction, none of whose rows are written, and the next run
+  fetches them again. If a batch's transaction fails, its pages are written
+  again one transaction each: only the page at fault fails (an ``events``
+  row, and its feed is read again next run).
 
 Failure is normal: every failed feed or page ends as an ``events`` row
 (stage ``crawl``, level ``error``, with a reason) and in the per-source
@@ -24,6 +30,7 @@ import asyncio
 import concurrent.futures as cf
 import datetime as dt
 import os
+import queue
 import re
 import sys
 import threading
@@ -37,6 +44,9 @@ from .fetch import Fetcher, FetchResult, record_state
 from .sources import Source
 
 STAGE = "crawl"
+BATCH_PAGES = 32   # pages committed in one store transaction at most
+BATCH_WAIT = 0.2   # seconds a page may wait in the writer's queue for others to join its batch
+STORE_FAILED = "store failed"
 
 
 @dataclass
@@ -157,7 +167,15 @@ def _default_extract() -> Callable[..., dict[str, Any]]:
 
 
 def _transient(res: FetchResult) -> bool:
-    return res.status is None or res.status >= 500 or res.status == 429
+    """Worth another try next run: network errors, 5xx, 429, and pages the store could not take."""
+    return res.status is None or res.status >= 500 or res.status == 429 \
+        or (res.error or "").startswith(STORE_FAILED)
+
+
+def _resolve(fut: asyncio.Future, value: Any) -> None:
+    """Hand a writer result to the event loop (the awaiting page may have been cancelled)."""
+    if not fut.done():
+        fut.set_result(value)
 
 
 def _filter(entries: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
@@ -176,7 +194,12 @@ class _Crawler:
         self.extract = extract
         self.pool = pool
         self.bar = bar
-        self.writer = cf.ThreadPoolExecutor(1, thread_name_prefix="nguoitot-store")
+        # The store's one writer: pages queued by the event loop, committed in batches.
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.writer = threading.Thread(target=self._write_loop, name="nguoitot-store", daemon=True)
+        self.writer.start()
+        self.batches: list[int] = []  # pages per committed write transaction
+        self.validators: dict[str, dict[str, str]] = {}  # entry URL -> conditional GET headers
         self.claimed: set[str] = set()  # entry URLs taken by a source in this run
         self.inflight = asyncio.Semaphore(max(4, 4 * fetcher.concurrency))  # pages between fetch and store
         self.timings = {"fetch": 0.0, "extract": 0.0, "store": 0.0}
@@ -199,12 +222,20 @@ class _Crawler:
             for i in range(0, len(urls), 500):
                 chunk = urls[i:i + 500]
                 for row in c.execute(sa.select(fetch_state.c.url, fetch_state.c.raw_hash, fetch_state.c.status,
-                                               fetch_state.c.fetched).where(fetch_state.c.url.in_(chunk))):
+                                               fetch_state.c.fetched, fetch_state.c.etag,
+                                               fetch_state.c.last_modified).where(fetch_state.c.url.in_(chunk))):
                     states[row.url] = row
                 stored.update(r[0] for r in c.execute(sa.select(articles.c.uid).where(articles.c.uid.in_(chunk))))
         out = []
         for e in entries:
             st = states.get(e["url"])
+            if st is not None:  # what Fetcher.cached_validators would read, without a query a page
+                v = {}
+                if st.etag:
+                    v["If-None-Match"] = st.etag
+                if st.last_modified:
+                    v["If-Modified-Since"] = st.last_modified
+                self.validators[e["url"]] = v
             if st is not None and st.raw_hash and st.status in (200, 304):
                 pub, fetched = _parse_iso(e.get("published")), _parse_iso(st.fetched)
                 out.append(not (pub and fetched and pub > fetched))
@@ -212,10 +243,14 @@ class _Crawler:
                 out.append(e["url"] in stored)
         return out
 
-    async def fetch(self, url: str, src: Source, **kw: Any) -> FetchResult:
+    async def fetch(self, url: str, src: Source, validators: dict[str, str] | None = None,
+                    **kw: Any) -> FetchResult:
         t = time.perf_counter()
-        headers = {"User-Agent": src.user_agent} if src.user_agent else None
-        res = await self.fetcher.fetch(url, min_interval=src.min_interval, headers=headers, **kw)
+        headers = {"User-Agent": src.user_agent} if src.user_agent else {}
+        if validators is not None:  # known already: no fetch_state query for this URL
+            headers.update(validators)
+            kw["conditional"] = False
+        res = await self.fetcher.fetch(url, min_interval=src.min_interval, headers=headers or None, **kw)
         self.timings["fetch"] += time.perf_counter() - t
         return res
 
@@ -322,7 +357,7 @@ class _Crawler:
     async def _page(self, src: Source, rep: SourceReport, entry: dict[str, Any]) -> FetchResult | None:
         url = entry["url"]
         try:
-            res = await self.fetch(url, src, record=False)
+            res = await self.fetch(url, src, self.validators.get(url, {}), record=False)
             if res.error:
                 rep.failed += 1
                 self.error(rep, url, f"page fetch failed: {res.error}")
@@ -357,17 +392,22 @@ class _Crawler:
                 self.timings["extract"] += time.perf_counter() - t
             t = time.perf_counter()
             try:
-                # The store's work (zlib, hashing, SQLite) runs in one writer thread so that the
+                # The store's work (zlib, hashing, SQLite) runs in the writer thread so that the
                 # event loop keeps fetching meanwhile.
-                state = await asyncio.get_running_loop().run_in_executor(
-                    self.writer, self.save, src, entry, res, ex)
+                state = await self.store_page(src, entry, res, ex)
             finally:
                 self.timings["store"] += time.perf_counter() - t
+            if isinstance(state, BaseException):
+                res.error = f"{STORE_FAILED}: {type(state).__name__}: {state}"
+                rep.failed += 1
+                self.error(rep, url, res.error)
+                try:  # a failure, without raw_hash: fetched again next run
+                    self.fetcher.record(res)
+                except Exception:
+                    pass
+                return res
             if state == "not_article":
                 rep.not_article += 1
-                why = "list or home page" if ex.get("kind") != "article" else "no title or body"
-                self.store.log_event(STAGE, "info", f"not stored as an article: {why}",
-                                     source=src.name, target=url, run_id=self.run_id)
             elif state == "new":
                 rep.new += 1
             elif state == "updated":
@@ -378,19 +418,95 @@ class _Crawler:
         finally:
             self.bar.update(1)
 
+    # -- the store writer ----------------------------------------------------
+    async def store_page(self, src: Source, entry: dict[str, Any], res: FetchResult,
+                         ex: dict[str, Any]) -> str | BaseException:
+        """Queue one page for the writer; its state (see :meth:`save`), or the exception
+        that kept it out of the store."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self.queue.put((time.monotonic(), (src, entry, res, ex), loop, fut))
+        return await fut
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        if self.writer.is_alive():
+            self.queue.put(None)
+            self.writer.join()
+
+    def _write_loop(self) -> None:
+        q = self.queue
+        stop = False
+        while not stop:
+            first = q.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = first[0] + BATCH_WAIT  # a page waits BATCH_WAIT at most for others
+            while len(batch) < BATCH_PAGES:
+                try:
+                    item = q.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            try:
+                results = self.save_batch([b[1] for b in batch])
+            except BaseException as e:  # a bug here must not leave a page waiting for ever
+                results = [e] * len(batch)
+            for (_t, _page, loop, fut), r in zip(batch, results):
+                try:
+                    loop.call_soon_threadsafe(_resolve, fut, r)
+                except RuntimeError:  # the loop is closed: nobody waits any more
+                    pass
+
+    def save_batch(self, pages: list[tuple[Source, dict[str, Any], FetchResult, dict[str, Any]]]
+                   ) -> list[str | Exception]:
+        """Write ``pages`` (``(src, entry, res, ex)`` each) in one transaction; if it fails,
+        again one transaction a page, so that only the page at fault fails. One result a
+        page: its state (see :meth:`save`) or its exception."""
+        if len(pages) > 1:
+            try:
+                with self.store.begin() as c:
+                    out: list[str | Exception] = [self._save(c, *p) for p in pages]
+                self.batches.append(len(pages))
+                return out
+            except Exception:
+                pass  # rolled back: nothing of the batch was written
+        out = []
+        for p in pages:
+            try:
+                out.append(self.save(*p))
+            except Exception as e:
+                out.append(e)
+        return out
+
     def save(self, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any]) -> str:
-        """One transaction: raw bytes, the article (if it is one), the page's fetch_state.
-        Returns ``new``/``updated``/``unchanged``, or ``not_article``."""
-        rec = self.record(src, entry, res, ex)
+        """One page in one transaction: raw bytes, the article (if it is one), the page's
+        fetch_state. Returns ``new``/``updated``/``unchanged``, or ``not_article``."""
         with self.store.begin() as c:
-            raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None,
-                                          origin=res.final_url, conn=c)
-            if rec is None:  # a list/home page: remembered as fetched, not an article
-                state = "not_article"
-            else:
-                rec["raw_hash"] = raw_hash
-                _id, state = self.store.upsert_article(rec, conn=c)
-            record_state(self.store, res, raw_hash=raw_hash, conn=c)
+            state = self._save(c, src, entry, res, ex)
+        self.batches.append(1)
+        return state
+
+    def _save(self, c: Any, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any]) -> str:
+        import sqlalchemy as sa
+        from .store import events, now_iso
+        rec = self.record(src, entry, res, ex)
+        raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None,
+                                      origin=res.final_url, conn=c)
+        if rec is None:  # a list/home page: remembered as fetched, not an article
+            state = "not_article"
+            why = "list or home page" if ex.get("kind") != "article" else "no title or body"
+            c.execute(sa.insert(events).values(stage=STAGE, level="info", reason=f"not stored as an article: {why}",
+                                               source=src.name, target=entry["url"], run_id=self.run_id,
+                                               at=now_iso()))
+        else:
+            rec["raw_hash"] = raw_hash
+            _id, state = self.store.upsert_article(rec, conn=c)
+        record_state(self.store, res, raw_hash=raw_hash, conn=c)
         return state
 
     @staticmethod
@@ -466,14 +582,15 @@ async def crawl_async(store: Any, sources: list[Source], *, run_id: int | None =
             try:
                 reports = await asyncio.gather(*(crawler.source(s) for s in sources))
             finally:
-                crawler.writer.shutdown(wait=True)
+                crawler.close()
             stats = dict(fetcher.stats)
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    timings = dict(crawler.timings, transactions=float(len(crawler.batches)))  # store commits of pages
     report = CrawlReport(sources=list(reports), run_id=run_id, elapsed=time.monotonic() - t0,
-                         pages=crawler.pages, timings=crawler.timings, fetch_stats=stats)
+                         pages=crawler.pages, timings=timings, fetch_stats=stats)
     return report
 
 

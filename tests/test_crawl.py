@@ -299,6 +299,8 @@ import sys
 from pipeline.store import Store
 from pipeline.sources import Source
 from pipeline.crawl import crawl
+import pipeline.crawl
+pipeline.crawl.BATCH_WAIT = 0.5  # batches of several pages: the kill may land in an open one
 s = Store("sqlite:///{db}")
 crawl(s, [Source("r", "Báo thử", url="{feed}", min_interval=0.1)], progress=False, politeness=True, workers=0)
 """
@@ -314,16 +316,135 @@ crawl(s, [Source("r", "Báo thử", url="{feed}", min_interval=0.1)], progress=F
         proc.wait(10)
         partial = s.count(articles)
         assert 8 <= partial < 40
+        # What was committed is whole: each stored page has its raw bytes and its fetch_state,
+        # and no fetch_state claims a page whose article is missing.
+        assert_coherent(s, server)
+        pages = {u for u, h in _page_states(s, server).items() if h}
+        assert len(pages) == partial
         rep = crawl(s, [Source("r", "Báo thử", url=feed)], progress=False, politeness=False,
                     fetch_options=FAST, workers=0)
         r = rep.sources[0]
-        assert r.known >= partial and r.new == 40 - r.known and r.failed == 0
+        assert r.known == partial and r.new == 40 - partial and r.failed == 0
         uids = [a["uid"] for a in s.iter_articles()]
         assert len(uids) == len(set(uids)) == 40
+        assert_coherent(s, server)
     finally:
         if proc.poll() is None:
             proc.kill()
         s.close()
+
+
+def _page_states(store, server: CrawlServer) -> dict[str, str | None]:
+    """fetch_state of the article pages (not feeds, robots.txt): url -> raw_hash."""
+    with store.engine.connect() as c:
+        rows = c.execute(sa.select(fetch_state.c.url, fetch_state.c.raw_hash)).all()
+    return {u: h for u, h in rows if re.search(r"/(press|replay)/\d+\.html$", u)}
+
+
+def assert_coherent(store, server: CrawlServer) -> None:
+    from pipeline.store import raw
+    with store.engine.connect() as c:
+        hashes = {h for (h,) in c.execute(sa.select(raw.c.hash))}
+    arts = {a["url"]: a for a in stored(store)}
+    states = _page_states(store, server)
+    for url, a in arts.items():
+        assert a["raw_hash"] in hashes, url
+        assert states.get(url) == a["raw_hash"], url
+    for url, h in states.items():
+        if h:
+            assert url in arts and h in hashes, url
+
+
+def _poison(bad: str):
+    def extract(html, url=None, encoding=None):
+        from pipeline.extract import extract as real
+        ex = real(html, url, encoding)
+        if url == bad:
+            ex["author"] = ["not", "bindable"]  # SQLite refuses a list: this page's INSERT fails
+        return ex
+    return extract
+
+
+def test_a_failing_page_in_a_batch_fails_alone(server: CrawlServer, store, monkeypatch) -> None:
+    """The batch's transaction fails on one page: rolled back, its pages written one by one,
+    so only that page fails (with its event); the next run stores it, nothing twice."""
+    import pipeline.crawl
+    monkeypatch.setattr(pipeline.crawl, "BATCH_WAIT", 5.0)  # every page of the feed in one batch
+    src = Source("b", "Báo thử", url=server.url("/press/feed.xml?start=0&n=10"))
+    bad = server.press_url(4)
+    run_id = store.start_run("crawl")
+    rep = run(store, [src], run_id=run_id, extract=_poison(bad))
+    (r,) = rep.sources
+    assert (r.status, r.new, r.failed) == ("partial", 9, 1)
+    assert rep.timings["transactions"] == 9  # the batch failed, then one commit a good page
+    (err,) = errors(store)
+    assert err["target"] == bad and err["run_id"] == run_id and err["source"] == "b"
+    assert err["reason"].startswith("store failed: ")
+    urls = {a["url"] for a in stored(store)}
+    assert urls == {server.press_url(i) for i in range(10)} - {bad}
+    st = fetch_state_of(store, bad)
+    assert st["failures"] == 1 and st["raw_hash"] is None  # its rows were rolled back
+    assert_coherent(store, server)
+    # The feed was not marked as seen: the next run reads it again and stores the page.
+    assert (fetch_state_of(store, src.url) or {}).get("etag") is None
+    again = run(store, [src]).sources[0]
+    assert (again.known, again.new, again.failed) == (9, 1, 0)
+    uids = [a["uid"] for a in stored(store)]
+    assert len(uids) == len(set(uids)) == 10
+    assert_coherent(store, server)
+    assert run(store, [src]).sources[0].status == "unchanged"
+
+
+def test_pages_are_committed_in_batches(server: CrawlServer, store, monkeypatch) -> None:
+    import pipeline.crawl
+    monkeypatch.setattr(pipeline.crawl, "BATCH_WAIT", 5.0)
+    monkeypatch.setattr(pipeline.crawl, "BATCH_PAGES", 4)
+    rep = run(store, [Source("t", "Báo thử", url=server.url("/press/feed.xml?start=10&n=10"))])
+    assert rep.sources[0].new == 10 and not rep.any_failed
+    assert rep.timings["transactions"] == 3  # 4 + 4 + 2
+    assert_coherent(store, server)
+
+
+def test_save_batch_isolates_the_bad_page(store) -> None:
+    """The writer's fallback, directly: one result a page, the bad page's rows all rolled back."""
+    import types
+    from pipeline.crawl import _Crawler, _NoBar
+    from pipeline.fetch import FetchResult
+    from pipeline.store import raw, sha256
+    cr = _Crawler(store, types.SimpleNamespace(concurrency=1), run_id=None, extract=None, pool=None,
+                  bar=_NoBar())
+    try:
+        src = Source("u", "Báo thử")
+        pages = []
+        for i in range(5):
+            url = f"https://example.org/bai-{i}.html"
+            body = f"<html><body><p>Bài {i}</p></body></html>".encode()
+            res = FetchResult(url=url, final_url=url, status=200, body=body, encoding="utf-8",
+                              headers={"content-type": "text/html", "etag": f'"e{i}"'})
+            ex = {"kind": "article", "title": f"Tiêu đề {i}", "text": f"Nội dung bài {i}.",
+                  "author": ["x"] if i == 2 else None}
+            pages.append((src, {"url": url}, res, ex))
+        pages.append((src, {"url": "https://example.org/ds"}, FetchResult(
+            url="https://example.org/ds", final_url="https://example.org/ds", status=200, body=b"<html>ds</html>"),
+            {"kind": "list"}))
+        out = cr.save_batch(pages)
+        assert out[:2] == ["new", "new"] and out[3:] == ["new", "new", "not_article"]
+        assert isinstance(out[2], Exception)
+        assert cr.batches == [1] * 5  # the batch rolled back, then one commit a good page
+        assert sorted(a["uid"] for a in stored(store)) == [f"https://example.org/bai-{i}.html" for i in (0, 1, 3, 4)]
+        with store.engine.connect() as c:
+            hashes = {h for (h,) in c.execute(sa.select(raw.c.hash))}
+        assert sha256(pages[2][2].body) not in hashes and sha256(pages[3][2].body) in hashes
+        assert fetch_state_of(store, pages[2][2].url) is None
+        assert fetch_state_of(store, pages[3][2].url)["etag"] == '"e3"'
+        (info,) = _events(store, "info")
+        assert info["target"] == "https://example.org/ds" and "list or home page" in info["reason"]
+        # All good: one transaction for the batch; a page seen again is unchanged, not doubled.
+        good = [p for i, p in enumerate(pages) if i != 2]
+        assert cr.save_batch(good) == ["unchanged"] * 4 + ["not_article"] and cr.batches[-1] == 5
+        assert store.count(articles) == 4
+    finally:
+        cr.close()
 
 
 def test_process_pool_extraction(server: CrawlServer, store) -> None:
