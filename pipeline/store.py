@@ -316,8 +316,7 @@ class Store:
         def _do(c: sa.Connection) -> None:
             exists = c.execute(sa.select(raw.c.hash).where(raw.c.hash == h)).first()
             if not exists:
-                c.execute(sa.insert(raw).values(hash=h, data=zlib.compress(data, 1), size=len(data),
-                                                media_type=media_type, origin=origin, created=now_iso()))
+                c.execute(sa.insert(raw).values(**self.raw_row(data, media_type, origin, h)))
         if conn is not None:
             _do(conn)
         else:
@@ -337,20 +336,7 @@ class Store:
         ``rec`` needs ``uid`` and ``title``/``text``; ``collected`` defaults to now.
         A changed text keeps the previous version in ``article_versions``.
         """
-        from .text import content_hash  # local: text imports nothing from here
-
-        if not rec.get("uid"):
-            raise ValueError("article record without uid")
-        rec = dict(rec)
-        rec.setdefault("collected", now_iso())
-        rec["title"] = rec.get("title") or ""
-        rec["lead"] = rec.get("lead") or ""
-        rec["text"] = rec.get("text") or ""
-        rec["content_hash"] = content_hash(rec["title"], rec["lead"], rec["text"])
-        rec["week"] = iso_week(rec.get("published"), rec["collected"])
-        if isinstance(rec.get("extra"), (dict, list)):
-            rec["extra"] = json.dumps(rec["extra"], ensure_ascii=False)
-        cols = {k: v for k, v in rec.items() if k in articles.c and k != "id"}
+        cols = article_row(rec)
 
         def _do(c: sa.Connection) -> tuple[int, str]:
             row = c.execute(sa.select(articles.c.id, articles.c.content_hash, articles.c.version,
@@ -375,6 +361,13 @@ class Store:
             return _do(conn)
         with self.engine.begin() as c:
             return _do(c)
+
+    @staticmethod
+    def raw_row(data: bytes, media_type: str | None = None, origin: str | None = None,
+                h: str | None = None) -> dict[str, Any]:
+        """The ``raw`` row :meth:`put_raw` inserts for ``data`` (for bulk writers)."""
+        return dict(hash=h or sha256(data), data=zlib.compress(data, 1), size=len(data),
+                    media_type=media_type, origin=origin, created=now_iso())
 
     def has_article(self, uid: str) -> bool:
         with self.engine.connect() as c:
@@ -439,6 +432,25 @@ class Store:
             return int(conn.execute(sa.insert(decisions).values(**vals)).inserted_primary_key[0])
         with self.engine.begin() as c:
             return int(c.execute(sa.insert(decisions).values(**vals)).inserted_primary_key[0])
+
+
+def article_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """The ``articles`` columns :meth:`Store.upsert_article` writes for ``rec`` (content hash,
+    week, ``collected`` defaulting to now, ``extra`` as JSON); for bulk writers too."""
+    from .text import content_hash  # local: text imports nothing from here
+
+    if not rec.get("uid"):
+        raise ValueError("article record without uid")
+    rec = dict(rec)
+    rec.setdefault("collected", now_iso())
+    rec["title"] = rec.get("title") or ""
+    rec["lead"] = rec.get("lead") or ""
+    rec["text"] = rec.get("text") or ""
+    rec["content_hash"] = content_hash(rec["title"], rec["lead"], rec["text"])
+    rec["week"] = iso_week(rec.get("published"), rec["collected"])
+    if isinstance(rec.get("extra"), (dict, list)):
+        rec["extra"] = json.dumps(rec["extra"], ensure_ascii=False)
+    return {k: v for k, v in rec.items() if k in articles.c and k != "id"}
 
 
 def open_store(url: str | None = None) -> Store:
