@@ -470,7 +470,7 @@ class _Crawler:
         if len(pages) > 1:
             try:
                 with self.store.begin() as c:
-                    out: list[str | Exception] = [self._save(c, *p) for p in pages]
+                    out: list[str | Exception] = list(self._save_many(c, pages))
                 self.batches.append(len(pages))
                 return out
             except Exception:
@@ -490,6 +490,74 @@ class _Crawler:
             state = self._save(c, src, entry, res, ex)
         self.batches.append(1)
         return state
+
+    def _save_many(self, c: Any, pages: list[tuple[Source, dict[str, Any], FetchResult, dict[str, Any]]]
+                   ) -> list[str]:
+        """What :meth:`_save` writes for each page, with a few statements for the whole batch:
+        one query each for the raw hashes, article uids and fetch_state URLs already stored,
+        then one multi-row INSERT each. The rare pages that change a stored row (an article
+        fetched again, a uid twice in the batch) go through ``upsert_article`` /
+        ``record_state`` one by one, after the bulk rows, as they would page by page."""
+        import collections
+        import sqlalchemy as sa
+        from .store import Store, article_row, articles, events, fetch_state, now_iso, raw, sha256
+        n = len(pages)
+        hashes = [sha256(res.body) for _s, _e, res, _x in pages]
+        have = {h for (h,) in c.execute(sa.select(raw.c.hash).where(raw.c.hash.in_(set(hashes))))}
+        raw_rows = []
+        for (_s, _e, res, _x), h in zip(pages, hashes):
+            if h not in have:
+                have.add(h)
+                raw_rows.append(Store.raw_row(res.body, res.media_type or None, res.final_url, h))
+        if raw_rows:
+            c.execute(sa.insert(raw), raw_rows)
+
+        states: list[str | None] = [None] * n
+        recs: dict[int, dict[str, Any]] = {}
+        rows: dict[int, dict[str, Any]] = {}
+        info = []
+        for i, (src, entry, res, ex) in enumerate(pages):
+            rec = self.record(src, entry, res, ex)
+            if rec is None:  # a list/home page: remembered as fetched, not an article
+                states[i] = "not_article"
+                why = "list or home page" if ex.get("kind") != "article" else "no title or body"
+                info.append(dict(stage=STAGE, level="info", reason=f"not stored as an article: {why}",
+                                 source=src.name, target=entry["url"], run_id=self.run_id, at=now_iso()))
+            else:
+                rec["raw_hash"] = hashes[i]
+                recs[i], rows[i] = rec, article_row(rec)
+        if info:
+            c.execute(sa.insert(events), info)
+        uids = collections.Counter(r["uid"] for r in rows.values())
+        stored = {u for (u,) in c.execute(sa.select(articles.c.uid).where(articles.c.uid.in_(list(uids))))} \
+            if uids else set()
+        fresh = [i for i, r in rows.items() if r["uid"] not in stored and uids[r["uid"]] == 1]
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for i in fresh:  # a multi-row INSERT needs the same columns in every row
+            by_keys.setdefault(tuple(rows[i]), []).append(rows[i])
+            states[i] = "new"
+        for group in by_keys.values():
+            c.execute(sa.insert(articles), group)
+        for i in rows:
+            if states[i] is None:
+                _id, states[i] = self.store.upsert_article(recs[i], conn=c)
+
+        urls = [res.url for _s, _e, res, _x in pages]
+        known = {u for (u,) in c.execute(sa.select(fetch_state.c.url).where(fetch_state.c.url.in_(set(urls))))}
+        new_states, later = [], []
+        for i, (_s, _e, res, _x) in enumerate(pages):
+            if res.url in known or res.error or res.not_modified:
+                later.append(i)
+                continue
+            known.add(res.url)
+            new_states.append({"url": res.url, "status": res.status, "fetched": now_iso(), "failures": 0,
+                               "etag": res.headers.get("etag"), "last_modified": res.headers.get("last-modified"),
+                               "raw_hash": hashes[i]})
+        if new_states:
+            c.execute(sa.insert(fetch_state), new_states)
+        for i in later:
+            record_state(self.store, pages[i][2], raw_hash=hashes[i], conn=c)
+        return states  # type: ignore[return-value]
 
     def _save(self, c: Any, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any]) -> str:
         import sqlalchemy as sa

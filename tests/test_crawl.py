@@ -447,6 +447,67 @@ def test_save_batch_isolates_the_bad_page(store) -> None:
         cr.close()
 
 
+def _fake_page(src, url: str, text: str, canonical: str | None = None, kind: str = "article"):
+    from pipeline.fetch import FetchResult
+    body = f"<html><body><p>{text}</p></body></html>".encode()
+    res = FetchResult(url=url, final_url=url, status=200, body=body, encoding="utf-8",
+                      headers={"content-type": "text/html; charset=utf-8", "etag": f'"{len(text)}"'})
+    ex = {"kind": kind, "title": f"Tiêu đề {text[:12]}", "text": text, "canonical_url": canonical,
+          "published": "2026-11-20T08:00:00+07:00"}
+    return (src, {"url": url, "published": None}, res, ex)
+
+
+def test_bulk_batch_writes_what_page_by_page_writes(tmp_path: Path) -> None:
+    """The batch writer's multi-row statements leave the same rows as one transaction a page,
+    also for a uid twice in a batch, a changed article, a page fetched again, a list page."""
+    import types
+    from pipeline.crawl import _Crawler, _NoBar
+    from pipeline.store import Store, article_versions, raw
+    src = Source("u", "Báo thử", section="Thời sự")
+    u = "https://example.org/bai-{}.html".format
+    batches = [
+        [_fake_page(src, u(1), "Một"), _fake_page(src, u(2), "Hai"),
+         _fake_page(src, u(3), "Ba", canonical=u(2)),           # same uid as 2, other text: updated
+         _fake_page(src, u(4), "Bốn", canonical=u(1)),          # same uid as 1
+         _fake_page(src, u(5), "Danh sách", kind="list"), _fake_page(src, u(6), "Một")],  # same bytes as 1
+        [_fake_page(src, u(1), "Một, sửa lại"),                  # fetched again, changed
+         _fake_page(src, u(2), "Hai"),                           # fetched again: the text of the first version
+         _fake_page(src, u(7), "Bảy"), _fake_page(src, u(5), "Danh sách", kind="list")],
+    ]
+
+    def dump(store) -> dict:
+        out = {}
+        with store.engine.connect() as c:
+            for t, skip in ((articles, {"id", "collected"}), (article_versions, {"article_id", "replaced"}),
+                            (raw, {"created"}), (fetch_state, {"fetched"}), (events, {"id", "at"})):
+                rows = [{k: v for k, v in r.items() if k not in skip} for r in c.execute(sa.select(t)).mappings()]
+                out[t.name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+        return out
+
+    results, dumps = [], []
+    for bulk in (True, False):
+        store = Store(f"sqlite:///{tmp_path / f'{bulk}.db'}")
+        cr = _Crawler(store, types.SimpleNamespace(concurrency=1), run_id=7, extract=None, pool=None,
+                      bar=_NoBar())
+        try:
+            got = []
+            for b in batches:
+                got += cr.save_batch(b) if bulk else [cr.save(*p) for p in b]
+            results.append(got)
+            dumps.append(dump(store))
+            if bulk:
+                assert cr.batches == [6, 4]  # one transaction a batch
+        finally:
+            cr.close()
+            store.close()
+    assert results[0] == results[1] == ["new", "new", "updated", "updated", "not_article", "new",
+                                        "updated", "updated", "new", "not_article"]
+    assert dumps[0] == dumps[1]
+    d = dumps[0]
+    assert len(d["articles"]) == 4 and len(d["article_versions"]) == 4 and len(d["fetch_state"]) == 7
+    assert len(d["raw"]) == 7 and len(d["events"]) == 2  # 7 distinct bodies; two list-page events
+
+
 def test_process_pool_extraction(server: CrawlServer, store) -> None:
     rep = crawl(store, [Source("pool", "Báo thử", url=server.url("/replay/feed.xml?n=6"))],
                 progress=False, politeness=False, fetch_options=FAST, workers=2)
