@@ -493,23 +493,36 @@ def strip_site_suffix(title: str, site_names: tuple[str, ...] = ()) -> str:
     return t
 
 
+_BODY_TAGS = ("div", "article", "section", "td", "main")
+
+
 def _find_body(doc, rule: SiteRule | None):
+    """The rule's body, else the first element (in document order) of :data:`_BODY_TAGS`
+    whose direct ``<p>`` children hold the most text (a paragraph counts when it has more
+    than 25 characters and no link, or more than 120)."""
     if rule:
         for x in rule.body:
             found = doc.xpath(x)
             if found:
                 return found[0]
-    best, best_score = None, 0
-    for el in doc.iter("div", "article", "section", "td", "main"):
-        score = 0
-        for c in el:
-            if c.tag == "p":
-                n = len(c.text_content())
-                if n > 25 and c.find("a") is None or n > 120:
-                    score += n
-        if score > best_score:
-            best, best_score = el, score
-    return best
+    scores: dict[Any, int] = {}  # one pass over the <p>s, not over every container's children
+    for p in doc.iter("p"):
+        parent = p.getparent()
+        if parent is None or parent.tag not in _BODY_TAGS:
+            continue
+        n = len(p.text_content())
+        if n > 25 and p.find("a") is None or n > 120:
+            scores[parent] = scores.get(parent, 0) + n
+    if not scores:
+        return None
+    top = max(scores.values())
+    best = [el for el, score in scores.items() if score == top]
+    if len(best) == 1:
+        return best[0]
+    for el in doc.iter(*_BODY_TAGS):  # a tie: the first in document order
+        if el in scores and scores[el] == top:
+            return el
+    return None
 
 
 def _author_ok(a: str) -> bool:
@@ -538,7 +551,17 @@ def _parse(html: str | bytes, encoding: str | None):
     if size > MAX_BYTES:
         raise ExtractError(f"page too large: {size} bytes > cap {MAX_BYTES}")
     if isinstance(html, (bytes, bytearray)):
-        html = decode_html(bytes(html), encoding)
+        data = bytes(html)
+        if _utf8_first(data, encoding):
+            # The common case, parsed as bytes: the same tree as decoding to str first
+            # (libxml2 reads both as UTF-8), without the copy and the decode.
+            data = _XML_DECL_B.sub(b"", data.replace(b"\x00", b""))
+            if data.lstrip()[:1] == b"<":  # (str's \s and strip() know more whitespace)
+                try:
+                    return lxml.html.document_fromstring(data, parser=_utf8_parser())
+                except (etree.ParserError, ValueError):
+                    return None
+        html = decode_html(data, encoding)
     elif not isinstance(html, str):
         raise ExtractError(f"expected str or bytes, got {type(html).__name__}")
     html = _XML_DECL.sub("", html.replace("\x00", ""))
@@ -549,6 +572,39 @@ def _parse(html: str | bytes, encoding: str | None):
     except (etree.ParserError, ValueError):
         return None
     return doc
+
+
+_XML_DECL_B = re.compile(rb"^\s*<\?xml[^>]*\?>", re.I)
+_UTF8_PARSER: list[Any] = []
+
+
+def _utf8_parser():
+    if not _UTF8_PARSER:  # a parser per process (extraction workers fork)
+        _UTF8_PARSER.append(lxml.html.HTMLParser(encoding="utf-8"))
+    return _UTF8_PARSER[0]
+
+
+def _utf8_first(data: bytes, encoding: str | None) -> bool:
+    """True when :func:`decode_html` would decode ``data`` as strict UTF-8 (no BOM; the
+    header's charset, else the meta charset, else nothing, is UTF-8 or fails before it)."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return False
+    m = _META_CHARSET.search(data[:8192])
+    for enc in (_codec(encoding), _codec(m.group(1).decode("ascii", "ignore")) if m else None):
+        if not enc:
+            continue
+        if enc == "utf-8":
+            break
+        try:  # decode_html tries this codec before UTF-8
+            data.decode(enc)
+            return False
+        except (UnicodeDecodeError, LookupError):
+            continue
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def extract(html: str | bytes, url: str | None = None, encoding: str | None = None) -> dict[str, Any]:
