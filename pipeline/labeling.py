@@ -11,8 +11,11 @@
 """
 from __future__ import annotations
 
+import functools
+import json
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -63,6 +66,23 @@ def in_vocabulary_stratum(rec: dict[str, Any]) -> bool:
 # Population of ../shared/corpora/press.jsonl.gz by the rule above (measured by
 # :func:`population_counts`; tests/test_labeling.py re-checks it on the real file).
 PRESS_POPULATION = {"vocabulary": 6390, "other": 54235}
+
+
+def load_design(path: str | Path | None = None) -> dict[str, Any] | None:
+    """The stratified labelling design of the "other" cell (``corpora/labels/design.json``,
+    written by ``scripts/design_bands.py``): score bands with their sizes and ids, or None."""
+    from .config import REPO_DIR
+    p = Path(path) if path else REPO_DIR / "corpora" / "labels" / "design.json"
+    if not p.is_file():
+        return None
+    return _load_design_cached(str(p), p.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_design_cached(path: str, _mtime: float) -> dict[str, Any]:
+    d = json.loads(Path(path).read_text(encoding="utf-8"))
+    d["id_sets"] = {band: frozenset(ids) for band, ids in d.get("ids", {}).items()}
+    return d
 
 
 def population_counts(records: Iterable[dict[str, Any]]) -> dict[str, int]:

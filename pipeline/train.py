@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from .labeling import PRESS_POPULATION, in_vocabulary_stratum
+from .labeling import PRESS_POPULATION, in_vocabulary_stratum, load_design
 from .text import content_hash, fold
 
 # precision the weekly list must keep; the threshold maximises recall subject to it
@@ -34,6 +34,11 @@ OOF_FILE = "oof.jsonl"
 # strata drawn uniformly at random from the whole press (seed "random", team-natural "random-team")
 RANDOM_STRATA = ("random", "random-team")
 EVAL_STRATA = ("vocabulary", "nonvocabulary") + RANDOM_STRATA
+# simple random samples inside a score band of the "other" cell (scripts/design_bands.py)
+BAND_STRATA = ("band-high", "band-mid")
+# fixed sets labelled in full (every article of the set is labelled: weight 1 each)
+CENSUS_STRATA = ("hard-novocab",)
+_DESIGN = object()  # "load corpora/labels/design.json"
 
 
 # ---------------------------------------------------------------------------
@@ -169,31 +174,67 @@ def groups_of(records: Sequence[dict[str, Any]]) -> np.ndarray:
 # Natural-rate weights and metrics
 # ---------------------------------------------------------------------------
 
-def cells_of(records: Sequence[dict[str, Any]]) -> np.ndarray:
-    """Post-stratification cell per record: "vocabulary", "other" or "" (not a probability sample).
+def _band(rec_id: str, design: dict[str, Any]) -> str:
+    for band, ids in design["id_sets"].items():
+        if rec_id in ids:
+            return band
+    return "band-low"
+
+
+def cells_of(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> np.ndarray:
+    """Post-stratification cell per record, or "" (not part of a probability sample).
 
     Seed ``vocabulary`` items sample the vocabulary population; ``random``
     items sample the whole press and fall in the cell the vocabulary rule
     puts them in; ``nonvocabulary`` items (team labels) sample the articles
-    outside the rule; other items (active-learning picks, decisions) get ""."""
+    outside the rule. With the labelling design (``corpora/labels/design.json``)
+    the "other" cell is cut into score bands ("other:band-high", "other:band-mid",
+    "other:band-low"): uniform samples of the cell are uniform inside each band,
+    and the ``band-*`` strata add simple random samples of their band;
+    ``hard-novocab`` is a fully labelled set ("census", weight 1). Other items
+    (active-learning picks, decisions, selected samples) get ""."""
+    design = load_design() if design is _DESIGN else design
     out = []
     for r in records:
         s = r.get("stratum", "")
         if s == "vocabulary":
             out.append("vocabulary")
-        elif s in RANDOM_STRATA:
-            out.append("vocabulary" if in_vocabulary_stratum(r) else "other")
-        elif s == "nonvocabulary":  # drawn at random among articles outside the vocabulary rule
-            out.append("other" if not in_vocabulary_stratum(r) else "vocabulary")
+        elif s in RANDOM_STRATA or s == "nonvocabulary":
+            if in_vocabulary_stratum(r):
+                out.append("vocabulary")
+            else:
+                out.append("other" if design is None else "other:" + _band(str(r["id"]), design))
+        elif s in BAND_STRATA and design is not None:
+            out.append("other:" + s)
+        elif s in CENSUS_STRATA and design is not None:
+            out.append("census")
         else:
             out.append("")
     return np.asarray(out)
 
 
-def natural_weights(records: Sequence[dict[str, Any]], population: dict[str, int] | None = None) -> np.ndarray:
-    """Weight per record so that weighted sums estimate the press at its natural base rate."""
-    pop = population or PRESS_POPULATION
-    cells = cells_of(records)
+def cell_populations(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> dict[str, int]:
+    """Press articles per cell of :func:`cells_of` (census articles counted once, out of their band)."""
+    design = load_design() if design is _DESIGN else design
+    if design is None:
+        return dict(PRESS_POPULATION)
+    pop = {"vocabulary": PRESS_POPULATION["vocabulary"]}
+    bands = design["bands"]
+    census = [r for r, c in zip(records, cells_of(records, design)) if c == "census"]
+    for band in ("band-high", "band-mid", "band-low"):
+        pop["other:" + band] = int(bands[band]["size"])
+    for r in census:
+        pop["other:" + _band(str(r["id"]), design)] -= 1
+    pop["census"] = len(census)
+    return pop
+
+
+def natural_weights(records: Sequence[dict[str, Any]], population: dict[str, int] | None = None,
+                    design: Any = _DESIGN) -> np.ndarray:
+    """Weight per record so that weighted sums estimate the press at its natural base rate
+    (cell population / labelled articles of the cell)."""
+    pop = population or cell_populations(records, design)
+    cells = cells_of(records, design)
     w = np.zeros(len(records))
     for cell, n_pop in pop.items():
         m = cells == cell
@@ -287,9 +328,9 @@ def evaluate_scores(records: Sequence[dict[str, Any]], scores: np.ndarray, t2: f
         out["natural"] = metrics_with_ci(y[ev], s[ev], w[ev], t2, cells[ev], n_boot, seed)
         out["natural"]["base_rate"] = round(float((w[ev] * y[ev]).sum() / w[ev].sum()), 4)
         for cell in ("vocabulary", "other"):
-            m = cells == cell
+            m = (cells == "vocabulary") if cell == "vocabulary" else np.isin(cells, ["", "vocabulary"], invert=True)
             if m.sum() and y[m].sum():
-                out[cell] = metrics_with_ci(y[m], s[m], np.ones(int(m.sum())), t2, cells[m], n_boot, seed)
+                out[cell] = metrics_with_ci(y[m], s[m], w[m], t2, cells[m], n_boot, seed)
     return out
 
 
@@ -413,7 +454,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "label_counts": {str(k): v for k, v in sorted(Counter(r["label"] for r in records).items())},
         "strata": dict(Counter(r.get("stratum", "") for r in records)),
         "sources": dict(Counter(r.get("source", "") for r in records)),
-        "population": PRESS_POPULATION,
+        "population": cell_populations(records),
         "model": {"label": "FeatureUnion(TF-IDF syllable 1-2-grams of headline and of body) -> "
                            "CalibratedClassifierCV(LogisticRegression, sigmoid)",
                   "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},

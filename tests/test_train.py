@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.classify import Model
-from pipeline.labeling import PRESS_POPULATION
+from pipeline.labeling import PRESS_POPULATION, load_design
 from pipeline.train import (cells_of, choose_thresholds, cv_folds, evaluate_scores, groups_of,
                             load_training_data, natural_weights, train)
 
@@ -72,7 +72,39 @@ def test_natural_weights_sum_to_the_press(seed_records):
     y = np.asarray([r["label"] == 2 for r in seed_records])
     base = (w * y).sum() / w.sum()
     assert 0.01 < base < 0.05  # the natural stream has ~2-3% candidates, the seed set 12.7%
-    assert set(cells) == {"vocabulary", "other"}
+    assert set(cells) == {"vocabulary", "other:band-high", "other:band-mid", "other:band-low"}
+    # without the design: the two cells of the vocabulary rule
+    assert set(cells_of(seed_records, design=None)) == {"vocabulary", "other"}
+    assert natural_weights(seed_records, design=None).sum() == pytest.approx(sum(PRESS_POPULATION.values()))
+
+
+def test_labelling_design_bands_partition_the_other_cell():
+    design = load_design()
+    assert design is not None, "corpora/labels/design.json is missing (scripts/design_bands.py writes it)"
+    bands = design["bands"]
+    assert sum(b["size"] for b in bands.values()) == PRESS_POPULATION["other"] == design["cell_size"]
+    high, mid = design["id_sets"]["band-high"], design["id_sets"]["band-mid"]
+    assert len(high) == bands["band-high"]["size"] and len(mid) == bands["band-mid"]["size"]
+    assert not high & mid
+
+
+def test_band_and_census_weights():
+    design = load_design()
+    high = sorted(design["id_sets"]["band-high"])
+    recs = [{"id": high[0], "stratum": "band-high", "title": "a", "lead": "", "text": "", "label": 0},
+            {"id": high[1], "stratum": "band-high", "title": "b", "lead": "", "text": "", "label": 2},
+            {"id": high[2], "stratum": "hard-novocab", "title": "c", "lead": "", "text": "", "label": 2},
+            {"id": "x-not-in-a-band", "stratum": "random", "title": "d", "lead": "", "text": "", "label": 0},
+            {"id": "y", "stratum": "active", "title": "e", "lead": "", "text": "", "label": 2}]
+    cells = list(cells_of(recs))
+    assert cells == ["other:band-high", "other:band-high", "census", "other:band-low", ""]
+    w = natural_weights(recs)
+    # band-high holds 1,000 articles, one of them in the census: 999 / 2 each; the census counts once
+    assert w[0] == w[1] == pytest.approx((design["bands"]["band-high"]["size"] - 1) / 2)
+    assert w[2] == 1.0 and w[4] == 0.0
+    assert w[3] == pytest.approx(design["bands"]["band-low"]["size"])
+    # the cells present (band-high, census, band-low) sum to their press articles
+    assert w.sum() == pytest.approx(design["bands"]["band-high"]["size"] + design["bands"]["band-low"]["size"])
 
 
 def test_threshold_rule():
