@@ -284,6 +284,22 @@ def choose_thresholds(y: np.ndarray, s: np.ndarray, w: np.ndarray,
             "label1_rule": "max natural-rate F1 of label >= 1 (at most the label2 threshold)"}
 
 
+def calibration_error(y: np.ndarray, s: np.ndarray, w: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Weighted expected calibration error (equal-mass bins of score) and Brier score: how far the
+    scores are from the label-2 rate they claim, on the natural stream when ``w`` are natural weights."""
+    y, s, w = np.asarray(y, float), np.asarray(s, float), np.asarray(w, float)
+    order = np.argsort(s)
+    cw = np.cumsum(w[order]) / w.sum()
+    ece = 0.0
+    for k in range(bins):
+        m = order[(cw > k / bins) & (cw <= (k + 1) / bins + 1e-12)]
+        if len(m):
+            wm = w[m].sum()
+            ece += wm / w.sum() * abs(float((w[m] * y[m]).sum() / wm) - float((w[m] * s[m]).sum() / wm))
+    brier = float((w * (s - y) ** 2).sum() / w.sum())
+    return {"ece": round(ece, 4), "brier": round(brier, 4)}
+
+
 def _metrics_once(y, s, w, t2):  # noqa: ANN001
     if y.sum() == 0 or y.sum() == len(y):
         return None
@@ -397,7 +413,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
           compared_with: dict[str, Any] | None = None, n_boot: int = 500,
           log: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Cross-validate, choose thresholds, fit on everything, write ``out_dir/<version>/``; return the card."""
-    from .classify import Model, field_estimators, make_label_pipeline
+    from .classify import Model, apply_calibration, field_estimators, fit_natural_calibration, make_label_pipeline
     from .labeling import apply_lfs, combine
     t0 = time.time()
     say = log or (lambda _m: None)
@@ -409,16 +425,25 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     say(f"training {version}: {len(records)} labelled articles, {int(y.sum())} label 2")
 
     metrics: dict[str, Any] = {}
+    natural_cal: dict[str, float] | None = None
+    calibration_report: dict[str, Any] | None = None
     thresholds: dict[str, Any] = {"label2": 0.5, "label1": 0.2, "rule": "default (no cross-validation)"}
     folds = cv_folds_ = None
     oof = None
     if cv_folds and cv_folds > 1:
         folds = cv_folds_ = globals()["cv_folds"](records, cv_folds, seed)
-        oof = oof_scores(make, records, folds, y)
+        raw_oof = oof_scores(make, records, folds, y)
         cells = cells_of(records)
         ev = cells != ""
         w = natural_weights(records)
         y1 = np.asarray([1 if r["label"] >= 1 else 0 for r in records])
+        if ev.any() and y[ev].sum():
+            # scores become P(label 2) on the natural stream (monotone: ranks and PR-AUC unchanged)
+            natural_cal = fit_natural_calibration(raw_oof[ev], y[ev], w[ev])
+            calibration_report = {"before": calibration_error(y[ev], raw_oof[ev], w[ev]),
+                                  "after": calibration_error(y[ev], apply_calibration(raw_oof[ev], natural_cal),
+                                                             w[ev])}
+        oof = apply_calibration(raw_oof, natural_cal)
         if ev.any() and y[ev].sum():
             thresholds = choose_thresholds(y[ev], oof[ev], w[ev], y1=y1[ev])
         else:
@@ -465,7 +490,11 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "field_macro_f1": field_f1,
         "deed_macro_f1": deed_f1,
         "thresholds": thresholds,
-        "score": "calibrated P(label 2) (sigmoid calibration on the labelled training mix)",
+        "score": ("P(label 2) on the natural stream: sigmoid calibration on the labelled training mix, then "
+                  "Platt scaling of the out-of-fold scores with natural-rate weights (natural_calibration)"
+                  if natural_cal else "calibrated P(label 2) (sigmoid calibration on the labelled training mix)"),
+        "natural_calibration": natural_cal,
+        "calibration_error": calibration_report,
         "compared_with": compared,
         "libraries": library_versions(),
         "train_seconds": round(time.time() - t0, 1),
@@ -483,7 +512,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     return card
 
 
-TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl")
+TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl", "team-bands.jsonl")
 
 
 def default_label_paths() -> list[Path]:
