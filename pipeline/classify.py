@@ -248,6 +248,30 @@ BUNDLE_FILE = "model.joblib"
 CARD_FILE = "card.json"
 
 
+def fit_natural_calibration(scores: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """Platt scaling of out-of-fold scores toward the natural stream: ``sigmoid(a·logit(p) + b)``
+    fitted with each labelled article's natural-rate weight, so a score is P(label 2) for an
+    article drawn from the press, not from the (enriched) labelled mix."""
+    from sklearn.linear_model import LogisticRegression
+    z = _logit(np.asarray(scores, dtype=float)).reshape(-1, 1)
+    ww = np.asarray(w, dtype=float)
+    lr = LogisticRegression(C=1e4, max_iter=1000).fit(z, np.asarray(y), sample_weight=ww / ww.mean())
+    return {"a": round(float(lr.coef_[0, 0]), 6), "b": round(float(lr.intercept_[0]), 6)}
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def apply_calibration(scores: np.ndarray, cal: dict[str, float] | None) -> np.ndarray:
+    """The calibrated score (identity without a calibration)."""
+    s = np.asarray(scores, dtype=float)
+    if not cal:
+        return s
+    return 1.0 / (1.0 + np.exp(-(cal["a"] * _logit(s) + cal["b"])))
+
+
 class Model:
     """A trained bundle: label pipeline, field and deed classifiers, card."""
 
@@ -286,10 +310,12 @@ class Model:
 
     # -- scoring --------------------------------------------------------
     def predict_score(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
-        """Calibrated P(label 2) for each record (the cheap part of :meth:`score`)."""
+        """P(label 2) for each record, calibrated to the natural stream when the card carries
+        ``natural_calibration`` (the cheap part of :meth:`score`)."""
         if not records:
             return np.zeros(0)
-        return self.label_pipeline.predict_proba(list(records))[:, 1]
+        return apply_calibration(self.label_pipeline.predict_proba(list(records))[:, 1],
+                                 self.card.get("natural_calibration"))
 
     def label_of(self, score: float) -> int:
         if score >= self.thresholds["label2"]:
@@ -350,7 +376,8 @@ class Model:
         record when ``explain`` (the reason sentence only for label ≥ 1)."""
         records = [_clean(r) for r in records]
         Xf = self.label_pipeline[:-1].transform(records) if records else None
-        scores = self.label_pipeline[-1].predict_proba(Xf)[:, 1] if records else np.zeros(0)
+        scores = (apply_calibration(self.label_pipeline[-1].predict_proba(Xf)[:, 1],
+                                    self.card.get("natural_calibration")) if records else np.zeros(0))
         labels = [self.label_of(float(s)) for s in scores]
         out: list[dict[str, Any]] = [
             {"score": round(float(s), 6), "label": lab, "field": "", "deed": "", "field_conf": None,
