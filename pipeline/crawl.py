@@ -201,7 +201,8 @@ class _Crawler:
         self.batches: list[int] = []  # pages per committed write transaction
         self.validators: dict[str, dict[str, str]] = {}  # entry URL -> conditional GET headers
         self.claimed: set[str] = set()  # entry URLs taken by a source in this run
-        self.inflight = asyncio.Semaphore(max(4, 4 * fetcher.concurrency))  # pages between fetch and store
+        self.inflight = asyncio.Semaphore(max(4, 4 * fetcher.concurrency))  # pages between fetch and extracted
+        self.storing = asyncio.Semaphore(2 * BATCH_PAGES)  # pages queued for the writer or in its batch
         self.timings = {"fetch": 0.0, "extract": 0.0, "store": 0.0}
         self.pages = 0
 
@@ -350,82 +351,106 @@ class _Crawler:
 
     # -- a page ------------------------------------------------------------
     async def page(self, src: Source, rep: SourceReport, entry: dict[str, Any]) -> FetchResult | None:
-        """Fetch, extract and store one entry; returns the failed result, or None."""
-        async with self.inflight:  # bounded: memory does not grow with the number of entries
-            return await self._page(src, rep, entry)
+        """Fetch, extract and store one entry; returns the failed result, or None.
 
-    async def _page(self, src: Source, rep: SourceReport, entry: dict[str, Any]) -> FetchResult | None:
-        url = entry["url"]
+        Bounded, so that memory does not grow with the number of entries: ``inflight``
+        pages between fetch and extraction, ``storing`` pages queued for the writer (a page
+        takes its place there before it leaves ``inflight``), and fetching goes on while
+        the writer's batch fills."""
         try:
-            res = await self.fetch(url, src, self.validators.get(url, {}), record=False)
-            if res.error:
-                rep.failed += 1
-                self.error(rep, url, f"page fetch failed: {res.error}")
-                self.fetcher.record(res)
-                return res
-            if res.not_modified:
-                rep.unchanged += 1
-                self.fetcher.record(res)
-                return None
-            self.pages += 1
-            t = time.perf_counter()
+            await self.inflight.acquire()
             try:
-                ex = None
-                if self.pool is not None:
-                    try:
-                        ex = await asyncio.get_running_loop().run_in_executor(
-                            self.pool, self.extract, res.body, res.final_url, res.encoding)
-                    except cf.process.BrokenProcessPool:  # a worker died (OOM killer...): go on without
-                        self.pool = None
-                        self.store.log_event(STAGE, "warning", "extraction worker died: extracting "
-                                             "in-process for the rest of the run", source=src.name,
-                                             target=url, run_id=self.run_id)
-                if ex is None:
-                    ex = self.extract(res.body, res.final_url, res.encoding)
-            except Exception as e:
-                res.error = f"extraction failed: {type(e).__name__}: {e}"
-                rep.failed += 1
-                self.error(rep, url, res.error)
-                self.fetcher.record(res)
-                return res
+                got = await self._fetch_extract(src, rep, entry)
+                if not isinstance(got, tuple):
+                    return got
+                await self.storing.acquire()
             finally:
-                self.timings["extract"] += time.perf_counter() - t
-            t = time.perf_counter()
+                self.inflight.release()
             try:
-                # The store's work (zlib, hashing, SQLite) runs in the writer thread so that the
-                # event loop keeps fetching meanwhile.
-                state = await self.store_page(src, entry, res, ex)
+                return await self._store(src, rep, entry, *got)
             finally:
-                self.timings["store"] += time.perf_counter() - t
-            if isinstance(state, BaseException):
-                res.error = f"{STORE_FAILED}: {type(state).__name__}: {state}"
-                rep.failed += 1
-                self.error(rep, url, res.error)
-                try:  # a failure, without raw_hash: fetched again next run
-                    self.fetcher.record(res)
-                except Exception:
-                    pass
-                return res
-            if state == "not_article":
-                rep.not_article += 1
-            elif state == "new":
-                rep.new += 1
-            elif state == "updated":
-                rep.updated += 1
-            else:
-                rep.unchanged += 1
-            return None
+                self.storing.release()
         finally:
             self.bar.update(1)
 
+    async def _fetch_extract(self, src: Source, rep: SourceReport, entry: dict[str, Any]
+                             ) -> tuple[FetchResult, dict[str, Any], tuple[str, bytes] | None] | FetchResult | None:
+        """``(res, ex, packed)`` for a page to store, else the failed result or None (304)."""
+        url = entry["url"]
+        res = await self.fetch(url, src, self.validators.get(url, {}), record=False)
+        if res.error:
+            rep.failed += 1
+            self.error(rep, url, f"page fetch failed: {res.error}")
+            self.fetcher.record(res)
+            return res
+        if res.not_modified:
+            rep.unchanged += 1
+            self.fetcher.record(res)
+            return None
+        self.pages += 1
+        t = time.perf_counter()
+        try:
+            got = None
+            if self.pool is not None:
+                try:
+                    got = await asyncio.get_running_loop().run_in_executor(
+                        self.pool, _extract_packed, self.extract, res.body, res.final_url, res.encoding)
+                except cf.process.BrokenProcessPool:  # a worker died (OOM killer...): go on without
+                    self.pool = None
+                    self.store.log_event(STAGE, "warning", "extraction worker died: extracting "
+                                         "in-process for the rest of the run", source=src.name,
+                                         target=url, run_id=self.run_id)
+            if got is None:
+                got = self.extract(res.body, res.final_url, res.encoding), None
+        except Exception as e:
+            res.error = f"extraction failed: {type(e).__name__}: {e}"
+            rep.failed += 1
+            self.error(rep, url, res.error)
+            self.fetcher.record(res)
+            return res
+        finally:
+            self.timings["extract"] += time.perf_counter() - t
+        return res, got[0], got[1]
+
+    async def _store(self, src: Source, rep: SourceReport, entry: dict[str, Any], res: FetchResult,
+                     ex: dict[str, Any], packed: tuple[str, bytes] | None) -> FetchResult | None:
+        url = entry["url"]
+        t = time.perf_counter()
+        try:
+            # The store's work (SQLite; zlib and hashing unless a worker did them) runs in the
+            # writer thread so that the event loop keeps fetching meanwhile.
+            state = await self.store_page(src, entry, res, ex, packed)
+        finally:
+            self.timings["store"] += time.perf_counter() - t
+        if isinstance(state, BaseException):
+            res.error = f"{STORE_FAILED}: {type(state).__name__}: {state}"
+            rep.failed += 1
+            self.error(rep, url, res.error)
+            try:  # a failure, without raw_hash: fetched again next run
+                self.fetcher.record(res)
+            except Exception:
+                pass
+            return res
+        if state == "not_article":
+            rep.not_article += 1
+        elif state == "new":
+            rep.new += 1
+        elif state == "updated":
+            rep.updated += 1
+        else:
+            rep.unchanged += 1
+        return None
+
     # -- the store writer ----------------------------------------------------
-    async def store_page(self, src: Source, entry: dict[str, Any], res: FetchResult,
-                         ex: dict[str, Any]) -> str | BaseException:
+    async def store_page(self, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any],
+                         packed: tuple[str, bytes] | None = None) -> str | BaseException:
         """Queue one page for the writer; its state (see :meth:`save`), or the exception
-        that kept it out of the store."""
+        that kept it out of the store. ``packed``: the body's sha256 and zlib bytes, if
+        an extraction worker made them."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self.queue.put((time.monotonic(), (src, entry, res, ex), loop, fut))
+        page = (src, entry, res, ex) if packed is None else (src, entry, res, ex, packed)
+        self.queue.put((time.monotonic(), page, loop, fut))
         return await fut
 
     def close(self) -> None:
@@ -462,9 +487,8 @@ class _Crawler:
                 except RuntimeError:  # the loop is closed: nobody waits any more
                     pass
 
-    def save_batch(self, pages: list[tuple[Source, dict[str, Any], FetchResult, dict[str, Any]]]
-                   ) -> list[str | Exception]:
-        """Write ``pages`` (``(src, entry, res, ex)`` each) in one transaction; if it fails,
+    def save_batch(self, pages: list[tuple]) -> list[str | Exception]:
+        """Write ``pages`` (``(src, entry, res, ex[, packed])`` each) in one transaction; if it fails,
         again one transaction a page, so that only the page at fault fails. One result a
         page: its state (see :meth:`save`) or its exception."""
         if len(pages) > 1:
@@ -483,16 +507,16 @@ class _Crawler:
                 out.append(e)
         return out
 
-    def save(self, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any]) -> str:
+    def save(self, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any],
+             packed: tuple[str, bytes] | None = None) -> str:
         """One page in one transaction: raw bytes, the article (if it is one), the page's
         fetch_state. Returns ``new``/``updated``/``unchanged``, or ``not_article``."""
         with self.store.begin() as c:
-            state = self._save(c, src, entry, res, ex)
+            state = self._save(c, src, entry, res, ex, packed)
         self.batches.append(1)
         return state
 
-    def _save_many(self, c: Any, pages: list[tuple[Source, dict[str, Any], FetchResult, dict[str, Any]]]
-                   ) -> list[str]:
+    def _save_many(self, c: Any, pages: list[tuple]) -> list[str]:
         """What :meth:`_save` writes for each page, with a few statements for the whole batch:
         one query each for the raw hashes, article uids and fetch_state URLs already stored,
         then one multi-row INSERT each. The rare pages that change a stored row (an article
@@ -501,14 +525,17 @@ class _Crawler:
         import collections
         import sqlalchemy as sa
         from .store import Store, article_row, articles, events, fetch_state, now_iso, raw, sha256
+        packed = [p[4] if len(p) > 4 else None for p in pages]
+        pages = [p[:4] for p in pages]
         n = len(pages)
-        hashes = [sha256(res.body) for _s, _e, res, _x in pages]
+        hashes = [pk[0] if pk else sha256(res.body) for (_s, _e, res, _x), pk in zip(pages, packed)]
         have = {h for (h,) in c.execute(sa.select(raw.c.hash).where(raw.c.hash.in_(set(hashes))))}
         raw_rows = []
-        for (_s, _e, res, _x), h in zip(pages, hashes):
+        for (_s, _e, res, _x), h, pk in zip(pages, hashes, packed):
             if h not in have:
                 have.add(h)
-                raw_rows.append(Store.raw_row(res.body, res.media_type or None, res.final_url, h))
+                raw_rows.append(Store.raw_row(res.body, res.media_type or None, res.final_url, h,
+                                              pk[1] if pk else None))
         if raw_rows:
             c.execute(sa.insert(raw), raw_rows)
 
@@ -559,12 +586,19 @@ class _Crawler:
             record_state(self.store, pages[i][2], raw_hash=hashes[i], conn=c)
         return states  # type: ignore[return-value]
 
-    def _save(self, c: Any, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any]) -> str:
+    def _save(self, c: Any, src: Source, entry: dict[str, Any], res: FetchResult, ex: dict[str, Any],
+              packed: tuple[str, bytes] | None = None) -> str:
         import sqlalchemy as sa
-        from .store import events, now_iso
+        from .store import Store, events, now_iso, raw
         rec = self.record(src, entry, res, ex)
-        raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None,
-                                      origin=res.final_url, conn=c)
+        if packed is None:
+            raw_hash = self.store.put_raw(res.body, media_type=res.media_type or None,
+                                          origin=res.final_url, conn=c)
+        else:  # what put_raw does, with the worker's hash and zlib bytes
+            raw_hash = packed[0]
+            if c.execute(sa.select(raw.c.hash).where(raw.c.hash == raw_hash)).first() is None:
+                c.execute(sa.insert(raw).values(**Store.raw_row(res.body, res.media_type or None, res.final_url,
+                                                                raw_hash, packed[1])))
         if rec is None:  # a list/home page: remembered as fetched, not an article
             state = "not_article"
             why = "list or home page" if ex.get("kind") != "article" else "no title or body"
@@ -600,6 +634,15 @@ class _Crawler:
             "extra": {"feed_url": entry["url"], "feed_published": entry.get("published"),
                       "encoding": res.encoding, "area": src.area},
         }
+
+
+def _extract_packed(extract: Callable, body: bytes, url: str, encoding: str | None
+                    ) -> tuple[dict[str, Any], tuple[str, bytes]]:
+    """In an extraction worker: the extraction, and the body's sha256 and zlib bytes for the
+    ``raw`` row (CPU the store writer, which shares the GIL with the fetcher, need not spend)."""
+    import zlib
+    from .store import sha256
+    return extract(body, url, encoding), (sha256(body), zlib.compress(body, 1))
 
 
 class _NoBar:

@@ -364,10 +364,11 @@ class Store:
 
     @staticmethod
     def raw_row(data: bytes, media_type: str | None = None, origin: str | None = None,
-                h: str | None = None) -> dict[str, Any]:
-        """The ``raw`` row :meth:`put_raw` inserts for ``data`` (for bulk writers)."""
-        return dict(hash=h or sha256(data), data=zlib.compress(data, 1), size=len(data),
-                    media_type=media_type, origin=origin, created=now_iso())
+                h: str | None = None, compressed: bytes | None = None) -> dict[str, Any]:
+        """The ``raw`` row :meth:`put_raw` inserts for ``data`` (for bulk writers; ``h`` and
+        ``compressed``, if given, must be ``sha256(data)`` and ``zlib.compress(data, 1)``)."""
+        return dict(hash=h or sha256(data), data=compressed if compressed is not None else zlib.compress(data, 1),
+                    size=len(data), media_type=media_type, origin=origin, created=now_iso())
 
     def has_article(self, uid: str) -> bool:
         with self.engine.connect() as c:

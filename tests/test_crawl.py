@@ -461,7 +461,7 @@ def test_bulk_batch_writes_what_page_by_page_writes(tmp_path: Path) -> None:
     """The batch writer's multi-row statements leave the same rows as one transaction a page,
     also for a uid twice in a batch, a changed article, a page fetched again, a list page."""
     import types
-    from pipeline.crawl import _Crawler, _NoBar
+    from pipeline.crawl import _Crawler, _extract_packed, _NoBar
     from pipeline.store import Store, article_versions, raw
     src = Source("u", "Báo thử", section="Thời sự")
     u = "https://example.org/bai-{}.html".format
@@ -484,25 +484,31 @@ def test_bulk_batch_writes_what_page_by_page_writes(tmp_path: Path) -> None:
                 out[t.name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
         return out
 
+    def packed(b):  # as an extraction worker hands them over: with the body's hash and zlib bytes
+        return [p + (_extract_packed(lambda *a: None, p[2].body, "", None)[1],) for p in b]
+
     results, dumps = [], []
-    for bulk in (True, False):
-        store = Store(f"sqlite:///{tmp_path / f'{bulk}.db'}")
+    for how in ("bulk", "bulk, packed by workers", "page by page"):
+        store = Store(f"sqlite:///{tmp_path / f'{how}.db'}")
         cr = _Crawler(store, types.SimpleNamespace(concurrency=1), run_id=7, extract=None, pool=None,
                       bar=_NoBar())
         try:
             got = []
             for b in batches:
-                got += cr.save_batch(b) if bulk else [cr.save(*p) for p in b]
+                if how == "page by page":
+                    got += [cr.save(*p) for p in b]
+                else:
+                    got += cr.save_batch(packed(b) if "packed" in how else b)
             results.append(got)
             dumps.append(dump(store))
-            if bulk:
+            if how != "page by page":
                 assert cr.batches == [6, 4]  # one transaction a batch
         finally:
             cr.close()
             store.close()
-    assert results[0] == results[1] == ["new", "new", "updated", "updated", "not_article", "new",
-                                        "updated", "updated", "new", "not_article"]
-    assert dumps[0] == dumps[1]
+    assert results[0] == results[1] == results[2] == [
+        "new", "new", "updated", "updated", "not_article", "new", "updated", "updated", "new", "not_article"]
+    assert dumps[0] == dumps[1] == dumps[2]
     d = dumps[0]
     assert len(d["articles"]) == 4 and len(d["article_versions"]) == 4 and len(d["fetch_state"]) == 7
     assert len(d["raw"]) == 7 and len(d["events"]) == 2  # 7 distinct bodies; two list-page events
