@@ -35,7 +35,9 @@ OOF_FILE = "oof.jsonl"
 RANDOM_STRATA = ("random", "random-team")
 EVAL_STRATA = ("vocabulary", "nonvocabulary") + RANDOM_STRATA
 # simple random samples inside a score band of the "other" cell (scripts/design_bands.py)
-BAND_STRATA = ("band-high", "band-mid")
+BAND_STRATA = ("band-high", "band-mid", "band-low-lf")
+# simple random samples of the vocabulary cell (the seed's "vocabulary" and the team's later draw)
+VOCAB_STRATA = ("vocabulary", "vocabulary-team")
 # fixed sets labelled in full (every article of the set is labelled: weight 1 each)
 CENSUS_STRATA = ("hard-novocab",)
 _DESIGN = object()  # "load corpora/labels/design.json"
@@ -197,7 +199,7 @@ def cells_of(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> np.nda
     out = []
     for r in records:
         s = r.get("stratum", "")
-        if s == "vocabulary":
+        if s in VOCAB_STRATA:
             out.append("vocabulary")
         elif s in RANDOM_STRATA or s == "nonvocabulary":
             if in_vocabulary_stratum(r):
@@ -221,8 +223,8 @@ def cell_populations(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -
     pop = {"vocabulary": PRESS_POPULATION["vocabulary"]}
     bands = design["bands"]
     census = [r for r, c in zip(records, cells_of(records, design)) if c == "census"]
-    for band in ("band-high", "band-mid", "band-low"):
-        pop["other:" + band] = int(bands[band]["size"])
+    for band, spec in bands.items():
+        pop["other:" + band] = int(spec["size"])
     for r in census:
         pop["other:" + _band(str(r["id"]), design)] -= 1
     pop["census"] = len(census)

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.classify import Model
 from pipeline.labeling import PRESS_POPULATION, load_design
-from pipeline.train import (cells_of, choose_thresholds, cv_folds, evaluate_scores, groups_of,
+from pipeline.train import (cell_populations, cells_of, choose_thresholds, cv_folds, evaluate_scores, groups_of,
                             load_training_data, natural_weights, train)
 
 
@@ -72,7 +72,7 @@ def test_natural_weights_sum_to_the_press(seed_records):
     y = np.asarray([r["label"] == 2 for r in seed_records])
     base = (w * y).sum() / w.sum()
     assert 0.01 < base < 0.05  # the natural stream has ~2-3% candidates, the seed set 12.7%
-    assert set(cells) == {"vocabulary", "other:band-high", "other:band-mid", "other:band-low"}
+    assert set(cells) == {"vocabulary", "other:band-high", "other:band-mid", "other:band-low", "other:band-low-lf"}
     # without the design: the two cells of the vocabulary rule
     assert set(cells_of(seed_records, design=None)) == {"vocabulary", "other"}
     assert natural_weights(seed_records, design=None).sum() == pytest.approx(sum(PRESS_POPULATION.values()))
@@ -83,9 +83,14 @@ def test_labelling_design_bands_partition_the_other_cell():
     assert design is not None, "corpora/labels/design.json is missing (scripts/design_bands.py writes it)"
     bands = design["bands"]
     assert sum(b["size"] for b in bands.values()) == PRESS_POPULATION["other"] == design["cell_size"]
-    high, mid = design["id_sets"]["band-high"], design["id_sets"]["band-mid"]
-    assert len(high) == bands["band-high"]["size"] and len(mid) == bands["band-mid"]["size"]
-    assert not high & mid
+    sets = design["id_sets"]
+    for band, ids in sets.items():  # every band but band-low (the rest) keeps its ids
+        assert len(ids) == bands[band]["size"], band
+    assert set(sets) | {"band-low"} == set(bands)
+    names = sorted(sets)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not sets[a] & sets[b], (a, b)
 
 
 def test_band_and_census_weights():
@@ -105,6 +110,8 @@ def test_band_and_census_weights():
     assert w[3] == pytest.approx(design["bands"]["band-low"]["size"])
     # the cells present (band-high, census, band-low) sum to their press articles
     assert w.sum() == pytest.approx(design["bands"]["band-high"]["size"] + design["bands"]["band-low"]["size"])
+    # every cell's weights sum to its press count (the cells cover the whole press)
+    assert sum(cell_populations(recs).values()) == sum(PRESS_POPULATION.values())
 
 
 def test_threshold_rule():
