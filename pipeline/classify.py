@@ -235,6 +235,12 @@ def _linear_parts(pipe: Pipeline) -> tuple[np.ndarray, float, list[str]]:
 _SENT_SPLIT = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
+# photo captions and credits ("… - Ảnh: XUÂN LONG", "(Ảnh minh họa)", "Nguồn: …") are not reasons
+_CAPTION = re.compile(r"(?:^|[\s(\-–—])(?:Ảnh|ẢNH|Ảnh minh họa|Ảnh minh hoạ|Video|Clip|Nguồn)\s*:|\(Ảnh[^)]*\)|Ảnh minh h",
+                      re.UNICODE)
+_QUOTES = "\"“”'‘’«"
+
+
 def split_sentences(text: str) -> list[str]:
     """Cheap sentence split (punctuation + newlines) for explanations."""
     return [s.strip() for s in _SENT_SPLIT.split(text or "") if len(s.strip()) > 2]
@@ -361,9 +367,12 @@ class Model:
         coef, _, _ = self._parts()
         Xf = self.label_pipeline.named_steps["features"].transform(sents_rec)
         s = np.asarray(Xf @ coef).ravel()
-        # prefer sentences of reasonable length (not headings or captions)
+        # prefer sentences of reasonable length (not headings), never a photo caption or credit,
+        # narration over quotes, and the lead and first sentences (where the deed is usually told)
         lens = np.array([len(x) for x in sents])
         s = s + np.where(lens < 40, -0.5, 0.0)
+        s = s + np.array([-5.0 if _CAPTION.search(x) else (-0.3 if x[:1] in _QUOTES else 0.0) for x in sents])
+        s = s + np.where(np.arange(len(sents)) < 3, 0.15, 0.0)
         return sents[int(np.argmax(s))]
 
     def score(self, records: Sequence[dict[str, Any]], *, explain: bool = True,

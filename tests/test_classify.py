@@ -92,3 +92,17 @@ def test_run_together_titles_are_split(press_by_id):
     t, _, x = article_parts(nld)
     assert 10 < len(t) <= 250 and len(x) > 100
     assert nld["title"].startswith(t)
+
+
+def test_reason_is_never_a_photo_caption():
+    from pipeline.classify import load_model
+    m = load_model()
+    rec = {"title": "Thanh niên lao xuống sông cứu người",
+           "lead": "",
+           "text": ("Anh Nguyễn Văn Hùng dũng cảm lao xuống sông cứu sống hai cháu bé bị đuối nước - Ảnh: NGỌC AN.\n"
+                    "Chiều 5/6, anh Hùng (28 tuổi, trú xã An Phú) đang đi làm về thì nghe tiếng kêu cứu, "
+                    "anh liền nhảy xuống dòng nước xiết, lần lượt đưa hai cháu vào bờ an toàn.\n"
+                    "\"Tôi chỉ làm việc ai cũng sẽ làm\", anh Hùng nói.")}
+    reason = m.reason(rec)
+    assert "Ảnh:" not in reason
+    assert reason.startswith("Chiều 5/6")
