@@ -99,9 +99,11 @@ def test_reason_is_never_a_photo_caption():
     m = load_model()
     rec = {"title": "Thanh niên lao xuống sông cứu người",
            "lead": "",
-           "text": ("Anh Nguyễn Văn Hùng dũng cảm lao xuống sông cứu sống hai cháu bé bị đuối nước - Ảnh: NGỌC AN.\n"
-                    "Chiều 5/6, anh Hùng (28 tuổi, trú xã An Phú) đang đi làm về thì nghe tiếng kêu cứu, "
-                    "anh liền nhảy xuống dòng nước xiết, lần lượt đưa hai cháu vào bờ an toàn.\n"
+           # without the caption rule the caption (full of deed words) would be chosen
+           "text": ("Anh Nguyễn Văn Hùng dũng cảm lao xuống sông cứu sống hai cháu bé bị đuối nước, được tuyên "
+                    "dương khen thưởng - Ảnh: NGỌC AN.\n"
+                    "Chiều 5/6, anh Hùng (28 tuổi, trú xã An Phú) đang đi làm về thì nghe tiếng kêu, "
+                    "anh liền bơi ra đưa hai cháu vào bờ.\n"
                     "\"Tôi chỉ làm việc ai cũng sẽ làm\", anh Hùng nói.")}
     reason = m.reason(rec)
     assert "Ảnh:" not in reason
