@@ -1,11 +1,18 @@
 """Cross-validated field and deed classification on the seed labels.
 
-    nice python benchmarks/eval_fields.py [--folds 5] [--deed] [--C 4] [--rule]
+    nice python benchmarks/eval_fields.py [--folds 5] [--repeats 3] [--deed] [--C 4] [--rule]
+                                          [--team] [--team-holdout] [--set who_weight=0.3 ...]
 
 Items: seed labels with label 2 or 1 (they carry a field and a deed). Folds
 are StratifiedGroupKFold grouped by ``content_hash`` of title+lead+text, so a
 duplicate text never sits on both sides. Prints per-class P/R/F1, macro-F1
 and the confusion matrix.
+
+``--team`` adds the project's own label-1/2 items (corpora/labels/team*.jsonl)
+to every training fold; the measurement stays on the seed items of the
+held-out fold, and a team item whose text equals a test item's is dropped
+from that fold's training. ``--team-holdout`` also trains on all seed items
+and scores the team items (labels the lexicons were never tuned on).
 """
 from __future__ import annotations
 
@@ -24,12 +31,24 @@ from pipeline.config import shared_corpora  # noqa: E402
 from pipeline.text import content_hash  # noqa: E402
 
 
-def load_seed(labels=(2, 1)) -> list[tuple[dict, dict]]:
-    """(label record, article) pairs for the seed labels with the given label values."""
+TEAM_FILES = ("team-natural.jsonl", "team.jsonl")
+
+
+def load_seed(labels=(2, 1), paths=None) -> list[tuple[dict, dict]]:
+    """(label record, article) pairs for the seed labels (or the label files
+    ``paths``, later files winning for the same id) with the given label values.
+    The article dict carries the record's ``label`` (as ``nguoitot train``
+    passes records); the classifiers never read ``field`` or ``deed`` from it."""
     corpora = shared_corpora()
-    with open(corpora / "labels" / "seed.jsonl", encoding="utf-8") as f:
-        seed = [json.loads(line) for line in f if line.strip()]
-    seed = [s for s in seed if s["label"] in labels]
+    paths = paths or [corpora / "labels" / "seed.jsonl"]
+    by_id: dict[str, dict] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    rec = json.loads(line)
+                    by_id[rec["id"]] = rec
+    seed = [s for s in by_id.values() if s["label"] in labels]
     want = {s["id"] for s in seed}
     arts = {}
     with gzip.open(corpora / "press.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -42,14 +61,21 @@ def load_seed(labels=(2, 1)) -> list[tuple[dict, dict]]:
             rec = json.loads(line)
             if rec["id"] in want:
                 arts[rec["id"]] = rec
-    return [(s, arts[s["id"]]) for s in seed if s["id"] in arts]
+    return [(s, dict(arts[s["id"]], label=s["label"])) for s in seed if s["id"] in arts]
+
+
+def load_team(labels=(2, 1)) -> list[tuple[dict, dict]]:
+    root = Path(__file__).resolve().parents[1] / "corpora" / "labels"
+    return load_seed(labels, [root / n for n in TEAM_FILES if (root / n).is_file()])
 
 
 def groups_of(articles) -> list[str]:
     return [content_hash(a.get("title", ""), a.get("lead", ""), a.get("text", "")) for a in articles]
 
 
-def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0):
+def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0, extra=None):
+    """Out-of-fold predictions on X; ``extra`` = (X2, y2, groups2) is added to
+    every training fold minus any item whose group (text) is in the test fold."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     y = np.asarray(y)
@@ -57,7 +83,13 @@ def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0):
     conf = np.zeros(len(y))
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for tr, te in cv.split(X, y, groups):
-        m = make().fit([X[i] for i in tr], y[tr])
+        Xtr, ytr = [X[i] for i in tr], list(y[tr])
+        if extra is not None:
+            test_groups = {groups[i] for i in te}
+            keep = [j for j, g in enumerate(extra[2]) if g not in test_groups]
+            Xtr += [extra[0][j] for j in keep]
+            ytr += [extra[1][j] for j in keep]
+        m = make().fit(Xtr, np.asarray(ytr))
         p = m.predict_proba([X[i] for i in te])
         pred[te] = m.classes_[p.argmax(1)]
         conf[te] = p.max(1)
@@ -91,6 +123,10 @@ def main(argv=None):
     ap.add_argument("--prior-weight", type=float, default=None)
     ap.add_argument("--labels", default="2,1", help="which seed labels to use, e.g. 2 or 2,1")
     ap.add_argument("--rule", action="store_true", help="also score the lexicon rule alone")
+    ap.add_argument("--team", action="store_true", help="train on seed + team label files (measure on seed)")
+    ap.add_argument("--team-holdout", action="store_true", help="also train on all seed, score the team items")
+    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                    help="other constructor arguments, e.g. who_weight=0 actor_weight=0.1")
     a = ap.parse_args(argv)
 
     from pipeline.fields import DeedClassifier, FieldClassifier, rule_code
@@ -105,16 +141,31 @@ def main(argv=None):
     cls = DeedClassifier if a.deed else FieldClassifier
     params = {k: v for k, v in (("C", a.C), ("lexicon_weight", a.lexicon_weight),
                                 ("prior_weight", a.prior_weight)) if v is not None}
+    for kv in a.set:
+        k, v = kv.split("=", 1)
+        params[k] = None if v == "None" else v if v.isalpha() else float(v)
+    extra = None
+    if a.team or a.team_holdout:
+        team = load_team(tuple(int(v) for v in a.labels.split(",")))
+        TX = [art for _, art in team]
+        extra = (TX, [lab[key] for lab, _ in team], groups_of(TX))
+        print(f"team label files: {len(TX)} items")
     if a.rule:
         report(y, [rule_code(x, key)[0] for x in X], f"{key}: lexicon rule alone (no training)")
     f1s = []
     for r in range(a.repeats):
         t0 = time.time()
-        pred, conf = cross_val_predict_grouped(lambda: cls(**params), X, y, groups, a.folds, seed=r)
-        f1s.append(report(y, list(pred), f"{key}: {cls.__name__}({params}) {a.folds}-fold grouped CV, shuffle {r}"))
+        pred, conf = cross_val_predict_grouped(lambda: cls(**params), X, y, groups, a.folds, seed=r,
+                                               extra=extra if a.team else None)
+        f1s.append(report(y, list(pred), f"{key}: {cls.__name__}({params}) {a.folds}-fold grouped CV"
+                                         f"{' + team labels' if a.team else ''}, shuffle {r}"))
         print(f"cv time {time.time() - t0:.1f}s")
     if a.repeats > 1:
-        print(f"macro-F1 over {a.repeats} repeats: mean {np.mean(f1s):.3f}  min {np.min(f1s):.3f}  max {np.max(f1s):.3f}")
+        print(f"macro-F1 over {a.repeats} repeats: mean {np.mean(f1s):.3f}  min {np.min(f1s):.3f}  max {np.max(f1s):.3f}"
+              f"  per shuffle {' '.join(f'{v:.3f}' for v in f1s)}")
+    if a.team_holdout:
+        m = cls(**params).fit(X, y)
+        report(extra[1], list(m.predict(extra[0])), f"{key}: trained on all seed items, scored on the team items")
     # speed of predict on one article at a time
     m = cls(**params).fit(X, y)
     t0 = time.time()
