@@ -32,10 +32,18 @@ và của là có được cho các những một này đã với người trong
 hơn đây nhà chỉ ông bà anh chị em cháu cô chú bác tháng mới cùng việc hai ba gì ai nào hay vẫn
 tuổi nói thêm vừa qua khoảng trước số lần tiếp rồi lúc bạn họ mình chúng tôi chúng_tôi
 người_dân ngày_càng hiện_nay thông_tin cho_biết đồng_thời tuy_nhiên trong_khi bên_cạnh
-sự cuộc phải nay tới nữa rằng thấy biết đều vậy xã huyện tỉnh phường quận thành_phố tp
+sự cuộc phải nay tới nữa rằng thấy biết đều vậy xã huyện tỉnh phường quận thành_phố tp hcm
 """.split())
 
 _WORD_OK = re.compile(r"^[^\W\d_][\w_]*$")
+
+# Words that say a candidate was commended, not what the deed was: never a theme's label.
+LABEL_STOPWORDS = set("""
+bằng khen tặng trao thưởng khen_thưởng bằng_khen tuyên_dương trao_tặng giấy_khen biểu_dương
+tặng_bằng khen_tặng vinh_danh gương điển_hình tấm_gương
+""".split())
+# Stopwords that still make a good second half of a two-word term ("cứu người", "của rơi").
+_BIGRAM_OK = {"người", "nhà", "em", "cháu", "bà", "ông"}
 
 
 def candidate_text(c: dict) -> str:
@@ -53,12 +61,34 @@ def segment(texts: Sequence[str]) -> list[list[str]]:
         t = fold(t)
         toks = ([w.replace(" ", "_") for w in word_tokenize(t)] if word_tokenize and t
                 else re.findall(r"[^\W_]+", t))
-        out.append([w for w in toks if _WORD_OK.match(w) and w not in STOPWORDS and len(w) > 1])
+        toks = [w for w in toks if _WORD_OK.match(w) and len(w) > 1]
+        words = [w for w in toks if w not in STOPWORDS]
+        # two-word terms as well (BERTopic's n-gram range (1, 2)): the segmenter leaves many
+        # compounds ("đuối nước", "của rơi") as single syllables
+        words += [f"{a}_{b}" for a, b in zip(toks, toks[1:])
+                  if "_" not in a + b and a not in STOPWORDS and (b not in STOPWORDS or b in _BIGRAM_OK)]
+        out.append(words)
+    return out
+
+
+def label_words(scored: Sequence[tuple[str, float]], top_n: int = 3) -> list[str]:
+    """The theme's label: its best c-TF-IDF terms, commendation words left out, and no term
+    repeating a syllable of a better one ("đuối nước" then not "đuối")."""
+    out: list[str] = []
+    used: set[str] = set()
+    for w, _ in scored:
+        parts = set(w.split("_"))
+        if w in LABEL_STOPWORDS or parts & used or parts <= LABEL_STOPWORDS:
+            continue
+        out.append(w)
+        used |= parts
+        if len(out) == top_n:
+            break
     return out
 
 
 def ctfidf_labels(docs_words: list[list[str]], assignment: Sequence[int], top_n: int = 3,
-                  ) -> dict[int, list[tuple[str, float]]]:
+                  min_docs: int = 2) -> dict[int, list[tuple[str, float]]]:
     """Class-based TF-IDF (BERTopic): per class, tf of a word in the class's concatenated
     documents × log(1 + A / f(word)), A the mean words per class, f the word's frequency over
     all classes. Words found in one document only are not labels (names, places)."""
@@ -78,7 +108,7 @@ def ctfidf_labels(docs_words: list[list[str]], assignment: Sequence[int], top_n:
         norm = sum(tf[k].values()) or 1
         scored = []
         for w, f in tf[k].items():
-            if n_docs > 1 and docfreq[k][w] < 2:
+            if n_docs > 1 and docfreq[k][w] < min_docs:
                 continue
             scored.append((w, f / norm * math.log(1 + avg / total[w])))
         scored.sort(key=lambda x: (-x[1], x[0]))
@@ -192,13 +222,21 @@ def themes(candidates: Sequence[dict], embeddings: np.ndarray | None = None, *, 
     if n >= 10:
         lab = _split_big(emb, lab, max_share)
     words = segment(texts)
-    labels = ctfidf_labels(words, list(lab), top_n=top_n)
+    labels = ctfidf_labels(words, list(lab), top_n=top_n * 8)
+    _loose: dict[int, list[tuple[str, float]]] = {}
+
+    def loose_labels() -> dict[int, list[tuple[str, float]]]:
+        if not _loose:
+            _loose.update(ctfidf_labels(words, list(lab), top_n=top_n * 8, min_docs=1))
+        return _loose
     out = []
     for k in sorted(set(lab.tolist())):
         members = [int(i) for i in np.where(lab == k)[0]]
         if k < 0:
             continue
-        ws = [w for w, _ in labels.get(k, [])]
+        ws = label_words(labels.get(k, []), top_n)
+        if not ws:  # a small theme whose members share no word: its most telling words all the same
+            ws = label_words(loose_labels().get(k, []), top_n)
         label = " · ".join(w.replace("_", " ") for w in ws) or "—"
         out.append(dict(label=label, words=ws, size=len(members), members=members,
                         is_outlier_group=False))

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.embed import get_embedder
-from pipeline.themes import OUTLIER_LABEL, assign_themes, ctfidf_labels, hdbscan_clusters, themes
+from pipeline.themes import (LABEL_STOPWORDS, OUTLIER_LABEL, assign_themes, ctfidf_labels, hdbscan_clusters,
+                             label_words, segment, themes)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,13 @@ def test_labels_are_vietnamese_words_that_fit(week, week_themes):
 
     returned = theme_of("trung-thuc")
     share = Counter(week[i]["deed"] for i in returned["members"])["trung-thuc"] / returned["size"]
-    assert share >= 0.7 and {"trả", "nhặt", "rơi", "của rơi"} & set(returned["words"]), returned
+    syllables = {x for w in returned["words"] for x in w.split("_")}
+    assert share >= 0.7 and {"trả", "nhặt", "rơi"} & syllables, returned
+    # no label is made of commendation words, and no syllable is repeated inside a label
+    for t in real:
+        assert not set(t["words"]) & LABEL_STOPWORDS, t["label"]
+        syl = [x for w in t["words"] for x in w.split("_")]
+        assert len(syl) == len(set(syl)), t["label"]
     rescue = theme_of("cuu-nguoi")
     assert Counter(week[i]["deed"] for i in rescue["members"])["cuu-nguoi"] / rescue["size"] >= 0.7
     # overall the themes are mostly of one deed each
@@ -82,6 +89,13 @@ def test_ctfidf_prefers_words_that_set_a_class_apart():
             ["trả", "nhặt", "vàng"], ["cứu", "trả"]]
     lab = ctfidf_labels(docs, [0, 0, 1, 1, 2], top_n=2)
     assert lab[0][0][0] == "đuối_nước" and lab[1][0][0] == "nhặt"
+
+
+def test_segment_adds_two_word_terms_and_labels_skip_commendation_words():
+    words = segment(["Anh Hùng cứu người đuối nước, được tặng bằng khen"])[0]
+    assert "đuối_nước" in words and "cứu_người" in words
+    assert label_words([("bằng_khen", 0.9), ("đuối_nước", 0.8), ("đuối", 0.7), ("cứu", 0.6), ("sông", 0.5)],
+                       3) == ["đuối_nước", "cứu", "sông"]
 
 
 def test_assign_themes_stores_labels(store, week):
