@@ -21,7 +21,16 @@ Both combine
    the body);
 3. the taxonomy's own descriptions (and the lexicons) as extra
    pseudo-examples with a small weight, so every code is a class even when the
-   labels have few or no examples of it.
+   labels have few or no examples of it;
+4. an "actor" block (``actor_weight``, :func:`actor_features`): which actor
+   categories (police, medic, teacher, student, farmer, fisher, driver,
+   citizen, volunteer…) appear in the title, the lead and the body opening,
+   the first actor of the title and of the lead, and subject × deed pairs
+   (the nearest actor before each deed verb of the headline: a citizen who
+   rescues, a police officer who returns a wallet).
+
+Measured by ``benchmarks/eval_fields.py`` (5-fold grouped CV on the seed's
+label-1/2 items, 3 shuffles): field macro-F1 0.793 with the defaults.
 
 The model is a class-balanced linear SVM whose margins go through a softmax
 with a temperature fitted by held-out log-loss, so ``predict_proba`` is a
@@ -517,7 +526,7 @@ class _LexiconTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C: float = 0.5, lexicon_weight: float = 0.15, prior_weight: float = 0.3,
                  class_weight: str | None = "balanced", max_features: int = 20000, min_df: int = 2,
-                 title_weight: float = 0.5, actor_weight: float = 0.0):
+                 title_weight: float = 0.5, actor_weight: float = 0.15):
         self.C = C
         self.actor_weight = actor_weight
         self.title_weight = title_weight

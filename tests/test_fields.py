@@ -36,9 +36,10 @@ def test_field_grouped_holdout_on_seed_labels(seed_items):
     assert not {groups[i] for i in tr} & {groups[i] for i in te}
     m = FieldClassifier().fit([X[i] for i in tr], y[tr])
     pred = m.predict([X[i] for i in te])
-    # 5-fold grouped CV measures macro-F1 ~0.68, accuracy ~0.74 (benchmarks/eval_fields.py)
-    assert f1_score(y[te], pred, average="macro") >= 0.5
-    assert np.mean(pred == y[te]) >= 0.6
+    # benchmarks/eval_fields.py, 5-fold grouped CV x 3 shuffles: macro-F1 0.79 (0.78-0.80),
+    # accuracy ~0.81; this one fold: macro-F1 0.72, accuracy 0.80 (small classes make one fold noisy)
+    assert f1_score(y[te], pred, average="macro") >= 0.62
+    assert np.mean(pred == y[te]) >= 0.70
 
 
 def test_estimator_contract_and_pickling(field_model, seed_items):
@@ -95,3 +96,21 @@ def test_deed_classifier(seed_items):
     code, _ = predict_deed(_art("Học sinh nhặt được ví trả lại người đánh rơi",
                                 "Em F nhặt được ví có 10 triệu đồng và trả lại cho người đánh rơi."), m)
     assert code == "trung-thuc"
+
+
+def test_actor_tagger_longest_match_and_subject():
+    from pipeline.fields import actor_features
+    names, vals = actor_features(_art("Chiến sĩ tình nguyện dọn rác trên đảo", "",
+                                      "Hơn chục người nâng ôtô cứu phụ nữ kẹt dưới gầm."))
+    on = {n for n, v in zip(names, vals) if v}
+    assert "a:volunteer@title" in on and "a:police@title" not in on  # not a soldier
+    names, vals = actor_features(_art("Hơn chục người nâng ôtô cứu phụ nữ kẹt dưới gầm", ""))
+    on = {n for n, v in zip(names, vals) if v}
+    assert "s:citizenxrescue@title" in on
+
+
+def test_courts_and_youth_awards_are_khac(field_model):
+    code, _ = predict_field(_art("TAND tỉnh Long An nhận Huân chương Lao động hạng ba",
+                                 "Tòa án nhân dân tỉnh được trao Huân chương Lao động vì thành tích xét xử các vụ án lớn; "
+                                 "chánh án và các thẩm phán nhận bằng khen."), field_model)
+    assert code == "khac"
