@@ -14,6 +14,7 @@
 Reproducible (``random.Random(20261203)``); writes the picks as JSON lines.
 
 Usage: nice python scripts/design_more.py --picks FILE [--n-lf 170] [--n-vocab 340]
+       (third stage: --seed 20261204 --n-lf 0 --n-vocab 510 --n-mid 340)
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def main() -> int:
     ap.add_argument("--picks", required=True)
     ap.add_argument("--n-lf", type=int, default=170)
     ap.add_argument("--n-vocab", type=int, default=340)
+    ap.add_argument("--n-mid", type=int, default=0, help="also draw this many more from band-mid")
+    ap.add_argument("--seed", type=int, default=SEED, help="a later draw uses a new seed (20261204, ...)")
     ap.add_argument("--design", default=str(ROOT / "corpora" / "labels" / "design.json"))
     a = ap.parse_args()
     design = json.loads(Path(a.design).read_text(encoding="utf-8"))
@@ -65,10 +68,13 @@ def main() -> int:
         print(f"band-low-lf: {len(lf_ids)} articles; band-low now {design['bands']['band-low']['size']}",
               file=sys.stderr)
     labelled = {r["id"] for r in load_training_data(default_label_paths(), shared_corpora() / "press.jsonl.gz")}
-    rng = random.Random(SEED)
+    rng = random.Random(a.seed)
     picks = []
+    # every draw excludes all labelled articles, earlier draws included: their union stays a
+    # simple random sample of each cell
     for name, pool, n in (("band-low-lf", design["ids"]["band-low-lf"], a.n_lf),
-                          ("vocabulary-team", vocab, a.n_vocab)):
+                          ("vocabulary-team", vocab, a.n_vocab),
+                          ("band-mid", design["ids"]["band-mid"], a.n_mid)):
         pool = sorted(i for i in pool if i not in labelled)
         picks += [(name, i) for i in rng.sample(pool, min(n, len(pool)))]
     rng.shuffle(picks)
