@@ -177,12 +177,72 @@ def make_features(*, lf: bool = False, headline_weight: float = 1.0) -> FeatureU
     return FeatureUnion(blocks, transformer_weights=weights)
 
 
-def make_label_pipeline(*, C: float = 16.0, lf: bool = False, headline_weight: float = 1.0,
-                        calibration_folds: int = 3, seed: int = 0) -> Pipeline:
-    """The production label model (unfitted): features → calibrated logistic regression."""
+def _calibrated_lr(C: float, calibration_folds: int, seed: int) -> CalibratedClassifierCV:
     lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, solver="liblinear")
-    clf = CalibratedClassifierCV(lr, method="sigmoid", ensemble=False,
-                                 cv=StratifiedKFold(calibration_folds, shuffle=True, random_state=seed))
+    return CalibratedClassifierCV(lr, method="sigmoid", ensemble=False,
+                                  cv=StratifiedKFold(calibration_folds, shuffle=True, random_state=seed))
+
+
+class OrdinalLR(ClassifierMixin, BaseEstimator):
+    """P(label 2) that also learns from label 1 (LABELING.md's borderline stories).
+
+    Two calibrated logistic regressions on the same features, one for
+    "label 2" and one for "label ≥ 1"; the score is their weighted geometric
+    mean ``P2^(1-a) · P1^a``. ``y`` may be the 0/1/2 labels or a binary label-2
+    target (then both models see the same target and ``a`` only smooths).
+    Measured (grouped 5-fold CV, 3,920 labels): natural PR-AUC 0.773 against
+    0.763 for the label-2 model alone (``a=0``)."""
+
+    ordinal_labels = True  # fit on the 0/1/2 labels (see fit_target)
+
+    def __init__(self, C: float = 16.0, a: float = 0.3, calibration_folds: int = 3, seed: int = 0):
+        self.C = C
+        self.a = a
+        self.calibration_folds = calibration_folds
+        self.seed = seed
+
+    def fit(self, X, y, sample_weight=None):  # noqa: ANN001
+        y = np.asarray(y)
+        y2, y1 = (y == 2).astype(int), (y >= 1).astype(int)
+        if y.max() <= 1:  # a binary target: label 2 vs the rest
+            y2 = y1 = y.astype(int)
+        self.m2_ = _calibrated_lr(self.C, self.calibration_folds, self.seed).fit(X, y2, sample_weight=sample_weight)
+        self.m1_ = (self.m2_ if y1 is y2 or self.a == 0 else
+                    _calibrated_lr(self.C, self.calibration_folds, self.seed).fit(X, y1, sample_weight=sample_weight))
+        self.classes_ = np.array([0, 1])
+        e2, e1 = self.m2_.calibrated_classifiers_[0].estimator, self.m1_.calibrated_classifiers_[0].estimator
+        # for explanations: the linear evidence of the blend (log P ≈ linear in each model's logit)
+        self.coef_ = (1 - self.a) * e2.coef_ + self.a * e1.coef_
+        self.intercept_ = (1 - self.a) * e2.intercept_ + self.a * e1.intercept_
+        return self
+
+    def predict_proba(self, X):  # noqa: ANN001
+        p2 = np.clip(self.m2_.predict_proba(X)[:, 1], 1e-9, 1.0)
+        p1 = np.clip(self.m1_.predict_proba(X)[:, 1], 1e-9, 1.0)
+        s = np.exp((1 - self.a) * np.log(p2) + self.a * np.log(p1))
+        return np.c_[1 - s, s]
+
+    def predict(self, X):  # noqa: ANN001
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def fit_target(records: Sequence[dict[str, Any]], estimator: Any) -> np.ndarray:
+    """What ``estimator.fit`` wants as ``y``: the 0/1/2 labels for an ordinal model (a pipeline
+    ending in one), else the binary label-2 target."""
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if getattr(final, "ordinal_labels", False):
+        return np.asarray([int(r["label"]) for r in records])
+    return np.asarray([1 if r["label"] == 2 else 0 for r in records])
+
+
+def make_label_pipeline(*, C: float = 16.0, lf: bool = False, headline_weight: float = 1.0,
+                        calibration_folds: int = 3, seed: int = 0, a: float = 0.3) -> Pipeline:
+    """The production label model (unfitted): features → :class:`OrdinalLR` (fit it on the 0/1/2
+    labels; ``a=0`` is the plain calibrated logistic regression of label 2)."""
+    if a == 0:
+        clf: Any = _calibrated_lr(C, calibration_folds, seed)
+    else:
+        clf = OrdinalLR(C=C, a=a, calibration_folds=calibration_folds, seed=seed)
     return Pipeline([("features", make_features(lf=lf, headline_weight=headline_weight)), ("clf", clf)])
 
 
@@ -226,7 +286,7 @@ def field_estimators() -> tuple[Any, Any, str]:
 def _linear_parts(pipe: Pipeline) -> tuple[np.ndarray, float, list[str]]:
     """(coefficients, intercept, feature names) of the fitted label pipeline."""
     clf = pipe.named_steps["clf"]
-    est = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
+    est = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf  # OrdinalLR: its blend
     coef = np.asarray(est.coef_).ravel()
     names = list(pipe.named_steps["features"].get_feature_names_out())
     return coef, float(np.ravel(est.intercept_)[0]), names

@@ -190,7 +190,7 @@ def evaluate_cv(records: Sequence[dict[str, Any]], out_dir: str | Path | None = 
     make = make or (lambda: make_label_pipeline(seed=seed))
     fl = cv_folds(records, folds, seed)
     y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
-    s = oof_scores(make, records, fl, y)
+    s = oof_scores(make, records, fl)
     ev = cells_of(records) != ""
     w = natural_weights(records)
     y1 = np.asarray([1 if r["label"] >= 1 else 0 for r in records])

@@ -365,9 +365,11 @@ def cv_folds(records: Sequence[dict[str, Any]], n_folds: int = 5, seed: int = 0)
 
 def oof_scores(make: Callable[[], Any], records: Sequence[dict[str, Any]],
                folds: Sequence[tuple[np.ndarray, np.ndarray]], y: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold P(label 2) of a fresh ``make()`` estimator per fold (fit on article dicts)."""
-    y = np.asarray([1 if r["label"] == 2 else 0 for r in records]) if y is None else y
+    """Out-of-fold P(label 2) of a fresh ``make()`` estimator per fold (fit on article dicts;
+    ``y`` by default what the estimator wants: :func:`pipeline.classify.fit_target`)."""
+    from .classify import fit_target
     recs = list(records)
+    y = fit_target(recs, make()) if y is None else y
     out = np.zeros(len(recs))
     for tr, te in folds:
         est = make().fit([recs[i] for i in tr], y[tr])
@@ -415,7 +417,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
           compared_with: dict[str, Any] | None = None, n_boot: int = 500,
           log: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Cross-validate, choose thresholds, fit on everything, write ``out_dir/<version>/``; return the card."""
-    from .classify import Model, apply_calibration, field_estimators, fit_natural_calibration, make_label_pipeline
+    from .classify import (Model, apply_calibration, field_estimators, fit_natural_calibration, fit_target,
+                           make_label_pipeline)
     from .labeling import apply_lfs, combine
     t0 = time.time()
     say = log or (lambda _m: None)
@@ -434,7 +437,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     oof = None
     if cv_folds and cv_folds > 1:
         folds = cv_folds_ = globals()["cv_folds"](records, cv_folds, seed)
-        raw_oof = oof_scores(make, records, folds, y)
+        raw_oof = oof_scores(make, records, folds)
         cells = cells_of(records)
         ev = cells != ""
         w = natural_weights(records)
@@ -464,7 +467,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     field_f1 = _field_macro_f1(records, folds, "field", lambda: clone(fmake)) if folds else None
     deed_f1 = _field_macro_f1(records, folds, "deed", lambda: clone(dmake)) if folds else None
 
-    label_pipe = make().fit(list(records), y)
+    label_pipe = make()
+    label_pipe.fit(list(records), fit_target(records, label_pipe))
     fd = [r for r in records if r["label"] >= 1 and r.get("field")]
     field_model = clone(fmake).fit(fd, [r["field"] for r in fd]) if len({r["field"] for r in fd}) > 1 else None
     dd = [r for r in records if r["label"] >= 1 and r.get("deed")]
@@ -483,6 +487,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "sources": dict(Counter(r.get("source", "") for r in records)),
         "population": cell_populations(records),
         "model": {"label": "FeatureUnion(TF-IDF syllable 1-2-grams of headline and of body) -> "
+                           "OrdinalLR: P(label 2)^(1-a) * P(label >= 1)^a, each a "
                            "CalibratedClassifierCV(LogisticRegression, sigmoid)",
                   "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},
                   "field": fsource, "deed": fsource},

@@ -82,9 +82,32 @@ def test_syllables_canonical_tone_placement():
 
 def test_label_pipeline_is_a_sklearn_estimator():
     p = make_label_pipeline(C=2.0)
-    q = clone(p).set_params(clf__estimator__C=4.0)
-    assert q.get_params()["clf__estimator__C"] == 4.0
+    q = clone(p).set_params(clf__C=4.0, clf__a=0.5)
+    assert q.get_params()["clf__C"] == 4.0 and q.get_params()["clf__a"] == 0.5
     assert "features__head__tfidf__min_df" in p.get_params()
+    plain = make_label_pipeline(a=0)  # the label-2 logistic regression alone
+    assert clone(plain).set_params(clf__estimator__C=4.0).get_params()["clf__estimator__C"] == 4.0
+
+
+def test_ordinal_model_learns_from_label_1_and_takes_a_binary_target(press_by_id, seed_labels):
+    from sklearn.model_selection import GridSearchCV
+
+    from pipeline.classify import OrdinalLR, fit_target
+    rows = [s for s in seed_labels if s["label"] == 2][:60] + [s for s in seed_labels if s["label"] == 1][:60] \
+        + [s for s in seed_labels if s["label"] == 0][:120]
+    recs = [{**press_by_id[s["id"]], "label": s["label"]} for s in rows]
+    p = make_label_pipeline()
+    y = fit_target(recs, p)
+    assert set(y) == {0, 1, 2} and isinstance(p.steps[-1][1], OrdinalLR)
+    p.fit(recs, y)
+    s = p.predict_proba(recs)[:, 1]
+    # in-sample: label 2 above label 1 above label 0 on average
+    m = {k: s[y == k].mean() for k in (0, 1, 2)}
+    assert m[2] > m[1] > m[0]
+    # the same object in a grid search with a binary target (analysts' use)
+    y2 = (y == 2).astype(int)
+    gs = GridSearchCV(make_label_pipeline(), {"clf__a": [0.0, 0.3]}, cv=2, scoring="average_precision").fit(recs, y2)
+    assert gs.best_params_["clf__a"] in (0.0, 0.3) and 0 < gs.best_score_ <= 1
 
 
 def test_run_together_titles_are_split(press_by_id):
