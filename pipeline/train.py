@@ -519,7 +519,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     return card
 
 
-TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl", "team-bands.jsonl", "team-stage2.jsonl")
+TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl", "team-bands.jsonl", "team-stage2.jsonl",
+                    "team-stage3.jsonl")
 
 
 def default_label_paths() -> list[Path]:
