@@ -360,7 +360,7 @@ class Model:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         joblib.dump({"label": self.label_pipeline, "field": self.field_model, "deed": self.deed_model,
-                     "version": self.version}, out / BUNDLE_FILE, compress=3)
+                     "version": self.version}, out / BUNDLE_FILE, compress=("xz", 6))  # ~25% smaller than zlib
         (out / CARD_FILE).write_text(json.dumps(self.card, ensure_ascii=False, indent=2) + "\n",
                                      encoding="utf-8")
         return out
