@@ -12,6 +12,10 @@ fresh SQLite file), and where the time goes, measured phase by phase:
 
 Usage: nice python benchmarks/bench_crawl.py [--pages 600] [--workers 2] [--concurrency 8]
 Target (issue 3): >= 50 pages/s and < 1 GB on 2 cores.
+Measured 2026-12-02 (``--crawl --repeat 3``, 2 workers, shared machine): 70.7 / 46.9 / 56.4
+pages/s at load 1.2 / 1.7 / 2.1 (best 70.7, median 56.4); the code before the batch writer:
+33.7 / 35.2 / 29.6 at load 2.3 / 3.0 / 3.4. Peak RSS about 90 MB + 57 MB a worker; CPU
+about 24-27 ms a page (was 36-44).
 
 Wall-clock rates depend on how busy the machine is (the load average is
 printed); CPU milliseconds per page do much less, so each phase prints both,
