@@ -126,13 +126,18 @@ def main() -> int:
         rest = [("band-high", i) for i in sorted(i for i in high if i not in labelled and i not in taken)]
         rng.shuffle(rest)
         for path, rows in ((a.picks, picks), (a.picks + ".extra", extra), (a.picks + ".rest", rest)):
-            with open(path, "w", encoding="utf-8") as f:
-                for name, i in rows:
-                    r = arts[i]
-                    f.write(json.dumps({"id": i, "stratum": name, "title": r.get("title", ""), "lead": r.get("lead", ""),
-                                        "text": r.get("text") or ""}, ensure_ascii=False) + "\n")
-            print(f"wrote {len(rows)} picks to {path}", file=sys.stderr)
+            write_picks(path, rows, arts)
     return 0
+
+
+def write_picks(path: str, rows: list[tuple[str, str]], arts: dict[str, dict]) -> None:
+    """The labellers' file: one article a line (id, stratum, title, lead, text), in draw order."""
+    with open(path, "w", encoding="utf-8") as f:
+        for name, i in rows:
+            r = arts[i]
+            f.write(json.dumps({"id": i, "stratum": name, "title": r.get("title", ""), "lead": r.get("lead", ""),
+                                "text": r.get("text") or ""}, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} picks to {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

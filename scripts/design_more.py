@@ -30,6 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from design_bands import write_picks  # noqa: E402  (scripts/ is on sys.path when run as a script)
+
 from pipeline.config import shared_corpora  # noqa: E402
 from pipeline.labeling import apply_lfs, in_vocabulary_stratum  # noqa: E402
 from pipeline.train import default_label_paths, load_training_data  # noqa: E402
@@ -78,12 +80,7 @@ def main() -> int:
         pool = sorted(i for i in pool if i not in labelled)
         picks += [(name, i) for i in rng.sample(pool, min(n, len(pool)))]
     rng.shuffle(picks)
-    with open(a.picks, "w", encoding="utf-8") as f:
-        for name, i in picks:
-            r = arts[i]
-            f.write(json.dumps({"id": i, "stratum": name, "title": r.get("title", ""), "lead": r.get("lead", ""),
-                                "text": r.get("text") or ""}, ensure_ascii=False) + "\n")
-    print(f"wrote {len(picks)} picks to {a.picks}", file=sys.stderr)
+    write_picks(a.picks, picks, arts)
     return 0
 
 
