@@ -215,14 +215,17 @@ def cells_of(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> np.nda
     return np.asarray(out)
 
 
-def cell_populations(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> dict[str, int]:
-    """Press articles per cell of :func:`cells_of` (census articles counted once, out of their band)."""
+def cell_populations(records: Sequence[dict[str, Any]], design: Any = _DESIGN,
+                     cells: np.ndarray | None = None) -> dict[str, int]:
+    """Press articles per cell of :func:`cells_of` (census articles counted once, out of their band;
+    ``cells``: the records' cells when already computed)."""
     design = load_design() if design is _DESIGN else design
     if design is None:
         return dict(PRESS_POPULATION)
     pop = {"vocabulary": PRESS_POPULATION["vocabulary"]}
     bands = design["bands"]
-    census = [r for r, c in zip(records, cells_of(records, design)) if c == "census"]
+    cells = cells_of(records, design) if cells is None else cells
+    census = [r for r, c in zip(records, cells) if c == "census"]
     for band, spec in bands.items():
         pop["other:" + band] = int(spec["size"])
     for r in census:
@@ -235,8 +238,9 @@ def natural_weights(records: Sequence[dict[str, Any]], population: dict[str, int
                     design: Any = _DESIGN) -> np.ndarray:
     """Weight per record so that weighted sums estimate the press at its natural base rate
     (cell population / labelled articles of the cell)."""
-    pop = population or cell_populations(records, design)
+    design = load_design() if design is _DESIGN else design
     cells = cells_of(records, design)
+    pop = population or cell_populations(records, design, cells)
     w = np.zeros(len(records))
     for cell, n_pop in pop.items():
         m = cells == cell
