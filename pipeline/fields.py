@@ -423,17 +423,11 @@ _SUBJ_WINDOW = 8  # syllables before the deed verb in which its subject is looke
 
 
 @lru_cache(maxsize=1)
-def _actor_index() -> tuple[dict[tuple, tuple[str, str]], int]:
-    idx: dict[tuple, tuple[str, str]] = {}
-    longest = 1
-    for kind, table in (("A", ACTORS), ("D", DEED_VERBS)):
-        for cat, terms in table.items():
-            for t in terms:
-                key = tuple(_syl(fold(t)))
-                if key and key not in idx:
-                    idx[key] = (kind, cat)
-                    longest = max(longest, len(key))
-    return idx, longest
+def _actor_index() -> tuple[dict[tuple, list[tuple[str, str]]], int]:
+    """Actor words and deed verbs in one syllable index: code ("A" | "D", category); where a term is
+    in several tables the first (actors before verbs, in table order) wins, as ``_tag`` takes codes[0]."""
+    tables = {("A", c): t for c, t in ACTORS.items()} | {("D", c): t for c, t in DEED_VERBS.items()}
+    return _term_index(tables)
 
 
 def _tag(syls: Sequence[str]) -> list[tuple[int, str, str]]:
@@ -446,7 +440,7 @@ def _tag(syls: Sequence[str]) -> list[tuple[int, str, str]]:
         for k in range(min(longest, n - i), 0, -1):
             hit = idx.get(tuple(syls[i:i + k]))
             if hit:
-                out.append((i, hit[0], hit[1]))
+                out.append((i, hit[0][0], hit[0][1]))
                 i += k
                 break
         else:
