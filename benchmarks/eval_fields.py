@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.config import shared_corpora  # noqa: E402
 from pipeline.text import content_hash  # noqa: E402
+from pipeline.train import TEAM_LABEL_FILES  # noqa: E402
 
 
-TEAM_FILES = ("team-natural.jsonl", "team.jsonl")
+TEAM_FILES = TEAM_LABEL_FILES
 
 
 def load_seed(labels=(2, 1), paths=None) -> list[tuple[dict, dict]]:
