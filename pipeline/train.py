@@ -17,6 +17,7 @@ import json
 import platform
 import time
 import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -40,6 +41,10 @@ BAND_STRATA = ("band-high", "band-mid", "band-low-lf")
 VOCAB_STRATA = ("vocabulary", "vocabulary-team")
 # fixed sets labelled in full (every article of the set is labelled: weight 1 each)
 CENSUS_STRATA = ("hard-novocab",)
+# strata of label files whose articles are drawn from press.jsonl.gz (a reviewer decision or an
+# analyst's unmarked label is not: it never joins a census)
+PRESS_LABEL_STRATA = (RANDOM_STRATA + ("nonvocabulary",) + VOCAB_STRATA + BAND_STRATA + CENSUS_STRATA
+                      + ("uncertain-vocab", "active"))
 _DESIGN = object()  # "load corpora/labels/design.json"
 
 
@@ -212,7 +217,36 @@ def cells_of(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> np.nda
             out.append("census")
         else:
             out.append("")
+    if design is not None:
+        _census_cells(records, design, out)
     return np.asarray(out)
+
+
+def _census_cells(records: Sequence[dict[str, Any]], design: dict[str, Any], out: list[str]) -> None:
+    """Fully labelled cells: when every press article of the vocabulary cell (or of a score band
+    with kept ids) is among ``records``, the cell is a census, whatever stratum each article was
+    labelled under: all of them count (weight 1), and an article whose stratum pointed to this
+    cell but which the cell's rule puts elsewhere leaves it (to its own census cell, or to "").
+    Changes ``out`` in place."""
+    home: list[str | None] = []
+    for r in records:
+        if r.get("stratum", "") not in PRESS_LABEL_STRATA:
+            home.append(None)
+        elif in_vocabulary_stratum(r):
+            home.append("vocabulary")
+        else:
+            home.append("other:" + _band(str(r["id"]), design))
+    size = {"vocabulary": PRESS_POPULATION["vocabulary"],
+            **{"other:" + b: int(design["bands"][b]["size"]) for b in design.get("id_sets", {})}}
+    counts = Counter(h for h in home if h is not None)
+    complete = {c for c, n in size.items() if counts.get(c, 0) == n}
+    if not complete:
+        return
+    for i, h in enumerate(home):
+        if h in complete:
+            out[i] = h
+        elif out[i] in complete:  # sampled for a census cell by another rule (the seed's vocabulary draw)
+            out[i] = ""
 
 
 def cell_populations(records: Sequence[dict[str, Any]], design: Any = _DESIGN,
@@ -480,7 +514,6 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
 
     # the side-by-side table of benchmarks/compare_models.py, read when the card is written
     compared.update(latest_comparison() if compared_with is None else compared_with)
-    from collections import Counter
     card = {
         "version": version,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

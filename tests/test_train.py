@@ -114,6 +114,27 @@ def test_band_and_census_weights():
     assert sum(cell_populations(recs).values()) == sum(PRESS_POPULATION.values())
 
 
+def test_a_fully_labelled_band_is_a_census():
+    """When every article of a band is labelled, all of them count once (weight 1), whatever
+    stratum they were labelled under; an article sampled for the band by another rule leaves it."""
+    design = {"bands": {"band-high": {"size": 3}, "band-low": {"size": 100}},
+              "id_sets": {"band-high": frozenset({"a", "b", "c"})}}
+
+    def rec(i, stratum, label=0):
+        return {"id": i, "stratum": stratum, "title": i, "lead": "", "text": "", "label": label}
+
+    partial = [rec("a", "band-high"), rec("b", "hard-novocab", 2), rec("d", "random")]
+    assert list(cells_of(partial, design)) == ["other:band-high", "census", "other:band-low"]
+    full = partial + [rec("c", "active", 2), rec("z", "band-high"), rec("c2", "review", 2)]
+    assert list(cells_of(full, design)) == ["other:band-high", "other:band-high", "other:band-low",
+                                            "other:band-high", "", ""]
+    w = natural_weights(full, design=design)
+    assert list(w) == [1.0, 1.0, 100.0, 1.0, 0.0, 0.0]
+    # a reviewer decision never completes a cell
+    not_full = partial + [rec("c", "review", 2)]
+    assert list(cells_of(not_full, design)) == ["other:band-high", "census", "other:band-low", ""]
+
+
 def test_threshold_rule():
     rng = np.random.default_rng(0)
     y = np.r_[np.ones(50), np.zeros(950)].astype(int)
