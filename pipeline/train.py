@@ -558,7 +558,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
 
 TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl", "team-bands.jsonl", "team-stage2.jsonl",
                     "team-stage3.jsonl", "team-stage4.jsonl", "team-stage5.jsonl",
-                    "team-stage6.jsonl", "team-stage7.jsonl", "team-stage8.jsonl")
+                    "team-stage6.jsonl", "team-stage7.jsonl", "team-stage8.jsonl",
+                    "team-stage9.jsonl")
 
 
 def default_label_paths() -> list[Path]:
