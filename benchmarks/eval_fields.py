@@ -74,9 +74,10 @@ def groups_of(articles) -> list[str]:
     return [content_hash(a.get("title", ""), a.get("lead", ""), a.get("text", "")) for a in articles]
 
 
-def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0, extra=None):
+def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0, extra=None, extra_weight=1.0):
     """Out-of-fold predictions on X; ``extra`` = (X2, y2, groups2) is added to
-    every training fold minus any item whose group (text) is in the test fold."""
+    every training fold (each item weighing ``extra_weight``) minus any item
+    whose group (text) is in the test fold."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     y = np.asarray(y)
@@ -85,12 +86,14 @@ def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0, extra=None):
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for tr, te in cv.split(X, y, groups):
         Xtr, ytr = [X[i] for i in tr], list(y[tr])
+        w = [1.0] * len(Xtr)
         if extra is not None:
             test_groups = {groups[i] for i in te}
             keep = [j for j, g in enumerate(extra[2]) if g not in test_groups]
             Xtr += [extra[0][j] for j in keep]
             ytr += [extra[1][j] for j in keep]
-        m = make().fit(Xtr, np.asarray(ytr))
+            w += [extra_weight] * len(keep)
+        m = make().fit(Xtr, np.asarray(ytr), sample_weight=np.asarray(w))
         p = m.predict_proba([X[i] for i in te])
         pred[te] = m.classes_[p.argmax(1)]
         conf[te] = p.max(1)
@@ -125,6 +128,7 @@ def main(argv=None):
     ap.add_argument("--labels", default="2,1", help="which seed labels to use, e.g. 2 or 2,1")
     ap.add_argument("--rule", action="store_true", help="also score the lexicon rule alone")
     ap.add_argument("--team", action="store_true", help="train on seed + team label files (measure on seed)")
+    ap.add_argument("--team-weight", type=float, default=1.0, help="weight of each team item in training")
     ap.add_argument("--team-holdout", action="store_true", help="also train on all seed, score the team items")
     ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                     help="other constructor arguments, e.g. who_weight=0 actor_weight=0.1")
@@ -157,7 +161,7 @@ def main(argv=None):
     for r in range(a.repeats):
         t0 = time.time()
         pred, conf = cross_val_predict_grouped(lambda: cls(**params), X, y, groups, a.folds, seed=r,
-                                               extra=extra if a.team else None)
+                                               extra=extra if a.team else None, extra_weight=a.team_weight)
         f1s.append(report(y, list(pred), f"{key}: {cls.__name__}({params}) {a.folds}-fold grouped CV"
                                          f"{' + team labels' if a.team else ''}, shuffle {r}"))
         print(f"cv time {time.time() - t0:.1f}s")
