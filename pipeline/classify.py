@@ -190,9 +190,9 @@ class OrdinalLR(ClassifierMixin, BaseEstimator):
     "label 2" and one for "label ≥ 1"; the score is their weighted geometric
     mean ``P2^(1-a) · P1^a``. ``y`` may be the 0/1/2 labels or a binary label-2
     target (then both models see the same target and ``a`` only smooths).
-    Measured (benchmarks/compare_models.py, grouped 5-fold CV, 6,470 labels):
-    natural PR-AUC 0.823 against 0.818 for the label-2 model alone (``a=0``);
-    on 3,920 labels 0.773 against 0.763."""
+    Measured (benchmarks/compare_models.py, grouped 5-fold CV, 11,465 labels):
+    natural PR-AUC 0.835 against 0.830 for the label-2 model alone (``a=0``);
+    on 6,470 labels 0.823 against 0.818, on 3,920 labels 0.773 against 0.763."""
 
     ordinal_labels = True  # fit on the 0/1/2 labels (see fit_target)
 
