@@ -20,7 +20,9 @@ def model() -> Model:
 
 def test_bundle_is_small_and_carries_its_card(model):
     size = sum(p.stat().st_size for p in BUNDLED_MODEL_DIR.iterdir())
-    assert size < 10_000_000  # 8.1 MB: two calibrated LRs (ordinal) + field and deed models, xz
+    # 10.6 MB with 11,465 labels: two calibrated LRs (ordinal) + field and deed models, xz (9.2 MB),
+    # and the out-of-fold scores the eval gate re-derives the card from (1.4 MB, one line a label)
+    assert size < 12_000_000
     card = json.loads((BUNDLED_MODEL_DIR / "card.json").read_text())
     assert model.version == card["version"]
     assert 0 < model.thresholds["label1"] <= model.thresholds["label2"] < 1
