@@ -201,16 +201,17 @@ def cells_of(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> np.nda
     ``hard-novocab`` is a fully labelled set ("census", weight 1). Other items
     (active-learning picks, decisions, selected samples) get ""."""
     design = load_design() if design is _DESIGN else design
+    # the cell each press-drawn article's own text and id put it in (the vocabulary rule, the bands)
+    home = [None if r.get("stratum", "") not in PRESS_LABEL_STRATA else
+            "vocabulary" if in_vocabulary_stratum(r) else
+            "other" if design is None else "other:" + _band(str(r["id"]), design) for r in records]
     out = []
-    for r in records:
+    for r, h in zip(records, home):
         s = r.get("stratum", "")
         if s in VOCAB_STRATA:
             out.append("vocabulary")
         elif s in RANDOM_STRATA or s == "nonvocabulary":
-            if in_vocabulary_stratum(r):
-                out.append("vocabulary")
-            else:
-                out.append("other" if design is None else "other:" + _band(str(r["id"]), design))
+            out.append(h)
         elif s in BAND_STRATA and design is not None:
             out.append("other:" + s)
         elif s in CENSUS_STRATA and design is not None:
@@ -218,24 +219,17 @@ def cells_of(records: Sequence[dict[str, Any]], design: Any = _DESIGN) -> np.nda
         else:
             out.append("")
     if design is not None:
-        _census_cells(records, design, out)
+        _census_cells(home, design, out)
     return np.asarray(out)
 
 
-def _census_cells(records: Sequence[dict[str, Any]], design: dict[str, Any], out: list[str]) -> None:
+def _census_cells(home: Sequence[str | None], design: dict[str, Any], out: list[str]) -> None:
     """Fully labelled cells: when every press article of the vocabulary cell (or of a score band
-    with kept ids) is among ``records``, the cell is a census, whatever stratum each article was
-    labelled under: all of them count (weight 1), and an article whose stratum pointed to this
-    cell but which the cell's rule puts elsewhere leaves it (to its own census cell, or to "").
+    with kept ids) is among the records (``home``: each record's own cell, None when it was not
+    drawn from the press), the cell is a census, whatever stratum each article was labelled
+    under: all of them count (weight 1), and an article whose stratum pointed to this cell but
+    which the cell's rule puts elsewhere leaves it (to its own census cell, or to "").
     Changes ``out`` in place."""
-    home: list[str | None] = []
-    for r in records:
-        if r.get("stratum", "") not in PRESS_LABEL_STRATA:
-            home.append(None)
-        elif in_vocabulary_stratum(r):
-            home.append("vocabulary")
-        else:
-            home.append("other:" + _band(str(r["id"]), design))
     size = {"vocabulary": PRESS_POPULATION["vocabulary"],
             **{"other:" + b: int(design["bands"][b]["size"]) for b in design.get("id_sets", {})}}
     counts = Counter(h for h in home if h is not None)
