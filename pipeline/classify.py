@@ -4,13 +4,17 @@ The label model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`
 (``fit`` / ``predict_proba``) over article dicts (``title``, optional
 ``lead``, ``text``)::
 
-    features  FeatureUnion of TF-IDF blocks over syllable 1–2-grams
-              (headline = title + lead, and body); the Vietnamese
-              labelling-function votes of :mod:`pipeline.labeling` are an
-              option (``lf=True``) that cross-validated worse, so it is off
-    clf       CalibratedClassifierCV(LogisticRegression(C=16, balanced), sigmoid)
+    features  FeatureUnion of TF-IDF blocks over syllable 1–2-grams of the
+              headline (title + lead), body, title and lead, each at a fixed
+              width, and five article-shape numbers (make_view_features)
+    clf       StackedViewsLR: logistic regressions per view (label 2; label
+              >= 1 on headline+body) combined by a logistic regression fit on
+              inner out-of-fold logits; linear in the features overall
 
-so an analyst can ``GridSearchCV(make_label_pipeline(), {...})`` the
+(``make_label_pipeline(kind="ordinal")`` is the previous model: headline and
+body blocks → OrdinalLR; the Vietnamese labelling-function votes of
+:mod:`pipeline.labeling` are an option there, ``lf=True``, that
+cross-validated worse), so an analyst can ``GridSearchCV(make_label_pipeline(), {...})`` the
 production object. :class:`Model` wraps a trained bundle (label pipeline +
 field and deed classifiers + the model card) and scores records: calibrated
 ``score`` = P(label 2), ``label`` from the card's thresholds, field/deed,
@@ -227,6 +231,274 @@ class OrdinalLR(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
+class SyllableViews(BaseEstimator, TransformerMixin):
+    """Syllable 1–2-gram TF-IDF of several views of an article, from one tokenisation.
+
+    ``layout`` lists the views as (name, parts, width): a view is the sum of
+    the article's parts (``title``, ``lead``, ``body`` — the first ``limit``
+    characters). Each view gets what its own ``TfidfVectorizer`` would give:
+    its vocabulary (terms in at least ``min_df`` articles, the ``width`` most
+    frequent), idf, sublinear tf and l2-normalised rows, in a block of exactly
+    ``width`` columns (empty ones appended), so the classifier after it knows
+    where each view lies. Each part is tokenised once for all views."""
+
+    PARTS = ("title", "lead", "body")
+
+    def __init__(self, layout: Sequence[tuple[str, tuple[str, ...], int]] | None = None, min_df: int = 2,
+                 limit: int = 6000):
+        self.layout = layout
+        self.min_df = min_df
+        self.limit = limit
+
+    def _layout(self) -> Sequence[tuple[str, tuple[str, ...], int]]:
+        return self.layout if self.layout is not None else VIEW_LAYOUT
+
+    def _grams(self, X: Sequence[dict[str, Any]]) -> list[list[list[str]]]:
+        out = []
+        for r in X:
+            t, lead, text = article_parts(r)
+            out.append([syllable_bigrams(t), syllable_bigrams(lead), syllable_bigrams(text[: self.limit])])
+        return out
+
+    @staticmethod
+    def _counts(grams: list[list[list[str]]], vocab: dict[str, int], grow: bool) -> list[Any]:
+        """One count matrix per part over ``vocab`` (grown with new terms when ``grow``)."""
+        import scipy.sparse as sp
+        from itertools import repeat
+        out = []
+        for k in range(len(SyllableViews.PARTS)):
+            if grow:  # every term gets an index (fit)
+                ids = [vocab.setdefault(g, len(vocab)) for doc in grams for g in doc[k]]
+            else:  # known terms only; unknown ones are -1, dropped below (scoring's hot loop)
+                get = vocab.get
+                ids = [j for doc in grams for j in map(get, doc[k], repeat(-1))]
+            idx = np.asarray(ids, dtype=np.int64)
+            ends = np.cumsum([len(doc[k]) for doc in grams])
+            known = np.r_[0, np.cumsum(idx >= 0)]
+            indptr = np.r_[0, known[ends]]
+            out.append((idx[idx >= 0], indptr))
+        mats = []
+        for idx, indptr in out:  # the vocabulary is complete only now
+            m = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), idx, indptr), shape=(len(grams), len(vocab)))
+            m.sum_duplicates()
+            mats.append(m)
+        return mats
+
+    def _view(self, counts: list[Any], parts: tuple[str, ...]) -> Any:
+        m = counts[self.PARTS.index(parts[0])]
+        for p in parts[1:]:
+            m = m + counts[self.PARTS.index(p)]
+        return m
+
+    def fit(self, X, y=None):  # noqa: ANN001
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None):  # noqa: ANN001
+        from sklearn.feature_extraction.text import TfidfTransformer
+        X = list(X)
+        vocab: dict[str, int] = {}
+        counts = self._counts(self._grams(X), vocab, grow=True)
+        chosen = []
+        for name, parts, width in self._layout():
+            C = self._view(counts, parts).tocsc()
+            df = np.diff(C.indptr)
+            tf = np.asarray(C.sum(axis=0)).ravel()
+            ok = np.flatnonzero(df >= self.min_df)
+            chosen.append(ok[np.argsort(-tf[ok], kind="stable")[:width]])
+        keep = np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, int)
+        terms = np.empty(len(vocab), dtype=object)
+        for g, j in vocab.items():
+            terms[j] = g
+        self.vocabulary_ = {terms[j]: i for i, j in enumerate(keep)}
+        self.view_columns_ = [np.searchsorted(keep, c) for c in chosen]
+        counts = [m[:, keep] for m in counts]
+        self.tfidf_ = [TfidfTransformer(sublinear_tf=True).fit(self._view(counts, parts)[:, cols])
+                       for (_n, parts, _w), cols in zip(self._layout(), self.view_columns_)]
+        self.terms_ = terms[keep]
+        return self._blocks(counts)
+
+    def transform(self, X):  # noqa: ANN001
+        return self._blocks(self._counts(self._grams(list(X)), self.vocabulary_, grow=False))
+
+    def _blocks(self, counts: list[Any]) -> Any:
+        import scipy.sparse as sp
+        blocks = []
+        for (_n, parts, width), cols, tfidf in zip(self._layout(), self.view_columns_, self.tfidf_):
+            M = tfidf.transform(self._view(counts, parts)[:, cols]).astype(np.float32).tocsr()
+            blocks.append(sp.csr_matrix((M.data, M.indices, M.indptr), shape=(M.shape[0], width)))
+        return sp.hstack(blocks, format="csr")
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ANN001
+        names: list[str] = []
+        for (_n, _p, width), cols in zip(self._layout(), self.view_columns_):
+            names += list(self.terms_[cols]) + ["~pad"] * (width - len(cols))
+        return np.asarray(names, dtype=object)
+
+
+class ArticleShape(BaseEstimator, TransformerMixin):
+    """Five numbers about an article: the seed's vocabulary rule fires, log body length, log
+    sentence count, has a lead, log title length (inputs of :class:`StackedViewsLR`'s combiner)."""
+
+    names = ("vocabulary_rule", "log_body_chars", "log_sentences", "has_lead", "log_title_chars")
+
+    def fit(self, X, y=None):  # noqa: ANN001
+        self.n_features_out_ = len(self.names)  # stateless; the attribute marks it fitted for sklearn
+        return self
+
+    def transform(self, X):  # noqa: ANN001
+        import scipy.sparse as sp
+        from .labeling import in_vocabulary_stratum
+        rows = []
+        for r in X:
+            t, lead, text = article_parts(r)
+            rows.append([float(in_vocabulary_stratum(r)), np.log1p(len(text)),
+                         np.log1p(len(split_sentences(text))), float(bool(lead)), np.log1p(len(t))])
+        return sp.csr_matrix(np.asarray(rows, dtype=np.float32).reshape(-1, len(self.names)))
+
+    def get_feature_names_out(self, input_features=None):  # noqa: ANN001
+        return np.asarray(list(self.names), dtype=object)
+
+
+# The text views of the stacked model: (name, parts, width), the layout of make_view_features
+VIEW_LAYOUT: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("head", ("title", "lead"), 30_000), ("body", ("body",), 60_000), ("title", ("title",), 20_000),
+    ("lead", ("lead",), 30_000), ("full", ("title", "lead", "body"), 80_000))
+SHAPE_BLOCK = "shape"
+# (views, target) of each base logistic regression: p2 = label 2, p1 = label >= 1; views of one
+# base must be adjacent in the layout
+STACK_BASES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("head", "body"), "p2"), (("head", "body"), "p1"), (("title",), "p2"), (("lead",), "p2"),
+    (("head",), "p2"), (("body",), "p2"), (("full",), "p2"))
+
+
+def make_view_features(layout: Sequence[tuple[str, tuple[str, ...], int]] = VIEW_LAYOUT) -> FeatureUnion:
+    """:class:`SyllableViews` (TF-IDF per view, fixed widths), then :class:`ArticleShape`."""
+    return FeatureUnion([("views", SyllableViews(layout)), (SHAPE_BLOCK, ArticleShape())])
+
+
+def _row_groups(X: Any) -> np.ndarray:
+    """One group id per distinct feature row (duplicate texts share a row, hence a group)."""
+    import hashlib
+    X = X.tocsr()
+    ids: dict[bytes, int] = {}
+    out = np.empty(X.shape[0], dtype=int)
+    for i in range(X.shape[0]):
+        a, b = X.indptr[i], X.indptr[i + 1]
+        h = hashlib.blake2b(X.indices[a:b].tobytes() + X.data[a:b].tobytes(), digest_size=16).digest()
+        out[i] = ids.setdefault(h, len(ids))
+    return out
+
+
+class StackedViewsLR(ClassifierMixin, BaseEstimator):
+    """P(label 2) from logistic regressions on several text views, combined by a small one.
+
+    Over the columns of :func:`make_view_features`: raw logistic regressions
+    (liblinear, C, balanced) of label 2 on headline+body, headline, body, title
+    and lead, and of label >= 1 on headline+body (``bases``); a standardised
+    logistic regression (``C_stack``) combines their logits with the
+    :class:`ArticleShape` numbers. The combiner is fit on inner out-of-fold
+    logits (folds grouped by identical feature rows, i.e. duplicate texts), so
+    it learns how far to trust each view on unseen text; the bases are then
+    refit on everything. The whole model stays linear in the features:
+    ``coef_``/``intercept_`` give its exact log-odds, which the explanations use.
+    Fit on the 0/1/2 labels (a binary target makes every base predict it).
+    Measured (benchmarks/compare_models.py, grouped 5-fold CV, 11,465 labels):
+    see the model card's comparison table."""
+
+    ordinal_labels = True
+
+    def __init__(self, C: float = 16.0, C_stack: float = 1.0, inner_folds: int = 5, seed: int = 0,
+                 layout: Sequence[tuple[str, str, int]] = VIEW_LAYOUT,
+                 bases: Sequence[tuple[tuple[str, ...], str]] = STACK_BASES, n_jobs: int = 1):
+        self.C = C
+        self.C_stack = C_stack
+        self.inner_folds = inner_folds
+        self.seed = seed
+        self.layout = layout
+        self.bases = bases
+        self.n_jobs = n_jobs
+
+    def _slices(self) -> dict[str, slice]:
+        out, at = {}, 0
+        for name, _part, width in self.layout:
+            out[name] = slice(at, at + width)
+            at += width
+        out[SHAPE_BLOCK] = slice(at, at + len(ArticleShape.names))
+        return out
+
+    def _cols(self, blocks: Sequence[str]) -> slice:
+        sl = self._slices()
+        for a, b in zip(blocks, blocks[1:]):
+            if sl[a].stop != sl[b].start:
+                raise ValueError(f"blocks {a} and {b} are not adjacent in the layout")
+        return slice(sl[blocks[0]].start, sl[blocks[-1]].stop)
+
+    def _lr(self) -> LogisticRegression:
+        # the dual problem: same solution, ~3x faster with far more features than articles
+        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, solver="liblinear", dual=True)
+
+    def fit(self, X, y, sample_weight=None):  # noqa: ANN001
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import StratifiedGroupKFold
+        from sklearn.preprocessing import StandardScaler
+        X = X.tocsr()
+        y = np.asarray(y)
+        targets = {"p2": (y == 2).astype(int), "p1": (y >= 1).astype(int)}
+        if y.max() <= 1:
+            targets = {"p2": y.astype(int), "p1": y.astype(int)}
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        inner = list(StratifiedGroupKFold(self.inner_folds, shuffle=True, random_state=self.seed)
+                     .split(np.zeros(len(y)), y, _row_groups(X)))
+        views = [X[:, self._cols(blocks)] for blocks, _t in self.bases]
+
+        def fit_one(j: int, rows: np.ndarray | None) -> LogisticRegression:
+            Xv, t = views[j], targets[self.bases[j][1]]
+            if rows is None:
+                return self._lr().fit(Xv, t, sample_weight=sw)
+            return self._lr().fit(Xv[rows], t[rows], sample_weight=None if sw is None else sw[rows])
+
+        jobs = [(j, a) for j in range(len(self.bases)) for a, _b in inner] + \
+               [(j, None) for j in range(len(self.bases))]
+        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(fit_one)(j, a) for j, a in jobs)
+        Z = np.zeros((len(y), len(self.bases)))
+        for (j, a), m in zip(jobs, fitted):
+            if a is not None:
+                b = np.setdiff1d(np.arange(len(y)), a, assume_unique=True)
+                Z[b, j] = m.decision_function(views[j][b])
+        self.bases_ = fitted[-len(self.bases):]
+        S = np.c_[Z, X[:, self._slices()[SHAPE_BLOCK]].toarray()]
+        self.scaler_ = StandardScaler().fit(S)
+        self.stack_ = LogisticRegression(C=self.C_stack, max_iter=2000).fit(
+            self.scaler_.transform(S), targets["p2"], sample_weight=sw)
+        self._fold_linear(X.shape[1])
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _fold_linear(self, n_features: int) -> None:
+        """The combiner's weights folded into one weight per feature (exact: every step is linear)."""
+        beta = self.stack_.coef_.ravel() / self.scaler_.scale_
+        mu = self.scaler_.mean_
+        coef = np.zeros(n_features)
+        intercept = float(self.stack_.intercept_[0]) - float(beta @ mu)
+        for j, ((blocks, _t), m) in enumerate(zip(self.bases, self.bases_)):
+            coef[self._cols(blocks)] += beta[j] * m.coef_.ravel()
+            intercept += beta[j] * float(m.intercept_[0])
+        coef[self._slices()[SHAPE_BLOCK]] = beta[len(self.bases):]
+        self.coef_ = coef.reshape(1, -1)
+        self.intercept_ = np.array([intercept])
+
+    def decision_function(self, X):  # noqa: ANN001
+        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
+
+    def predict_proba(self, X):  # noqa: ANN001
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.c_[1 - p, p]
+
+    def predict(self, X):  # noqa: ANN001
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
 def fit_target(records: Sequence[dict[str, Any]], estimator: Any) -> np.ndarray:
     """What ``estimator.fit`` wants as ``y``: the 0/1/2 labels for an ordinal model (a pipeline
     ending in one), else the binary label-2 target."""
@@ -236,15 +508,39 @@ def fit_target(records: Sequence[dict[str, Any]], estimator: Any) -> np.ndarray:
     return np.asarray([1 if r["label"] == 2 else 0 for r in records])
 
 
-def make_label_pipeline(*, C: float = 16.0, lf: bool = False, headline_weight: float = 1.0,
-                        calibration_folds: int = 3, seed: int = 0, a: float = 0.3) -> Pipeline:
-    """The production label model (unfitted): features → :class:`OrdinalLR` (fit it on the 0/1/2
-    labels; ``a=0`` is the plain calibrated logistic regression of label 2)."""
+def make_label_pipeline(*, kind: str = "stacked", C: float = 16.0, lf: bool = False, headline_weight: float = 1.0,
+                        calibration_folds: int = 3, seed: int = 0, a: float = 0.3, n_jobs: int = 1) -> Pipeline:
+    """The production label model (unfitted; fit it on the 0/1/2 labels, see :func:`fit_target`).
+
+    ``kind="stacked"`` (the default): :func:`make_view_features` → :class:`StackedViewsLR`.
+    ``kind="ordinal"``: headline and body TF-IDF → :class:`OrdinalLR` (the model shipped until
+    2026-12-02; ``a=0`` is the plain calibrated logistic regression of label 2; ``lf`` and
+    ``headline_weight`` apply to it only)."""
+    if kind == "stacked":
+        return Pipeline([("features", make_view_features()),
+                         ("clf", StackedViewsLR(C=C, seed=seed, n_jobs=n_jobs))])
+    if kind != "ordinal":
+        raise ValueError(f"unknown label model kind {kind!r} (stacked or ordinal)")
     if a == 0:
         clf: Any = _calibrated_lr(C, calibration_folds, seed)
     else:
         clf = OrdinalLR(C=C, a=a, calibration_folds=calibration_folds, seed=seed)
     return Pipeline([("features", make_features(lf=lf, headline_weight=headline_weight)), ("clf", clf)])
+
+
+def describe_label_model(pipe: Pipeline) -> str:
+    """One line for the model card: what the label pipeline is."""
+    clf = pipe.steps[-1][1]
+    if isinstance(clf, StackedViewsLR):
+        views = ", ".join("+".join(b) + ("" if t == "p2" else " (label >= 1)") for b, t in clf.bases)
+        return ("FeatureUnion(TF-IDF syllable 1-2-grams of " + ", ".join(n for n, _p, _w in clf.layout)
+                + "; article shape) -> StackedViewsLR: logistic regressions on " + views
+                + ", combined with the article-shape numbers by a logistic regression fit on inner "
+                  "out-of-fold logits")
+    if isinstance(clf, OrdinalLR):
+        return ("FeatureUnion(TF-IDF syllable 1-2-grams of headline and of body) -> OrdinalLR: "
+                "P(label 2)^(1-a) * P(label >= 1)^a, each a CalibratedClassifierCV(LogisticRegression, sigmoid)")
+    return f"{type(pipe.steps[0][1]).__name__} -> {type(clf).__name__}"
 
 
 class TextClassifier(BaseEstimator, ClassifierMixin):
@@ -288,8 +584,10 @@ def _linear_parts(pipe: Pipeline) -> tuple[np.ndarray, float, list[str]]:
     """(coefficients, intercept, feature names) of the fitted label pipeline."""
     clf = pipe.named_steps["clf"]
     est = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf  # OrdinalLR: its blend
-    coef = np.asarray(est.coef_).ravel()
+    coef = np.asarray(est.coef_, dtype=float).ravel().copy()
     names = list(pipe.named_steps["features"].get_feature_names_out())
+    # only words are evidence a reviewer can check: the article-shape numbers are not terms
+    coef[[i for i, n in enumerate(names) if n.startswith(SHAPE_BLOCK + "__")]] = 0.0
     return coef, float(np.ravel(est.intercept_)[0]), names
 
 

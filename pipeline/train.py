@@ -365,6 +365,32 @@ def metrics_with_ci(y: np.ndarray, s: np.ndarray, w: np.ndarray, t2: float, cell
     return out
 
 
+def paired_pr_auc_difference(records: Sequence[dict[str, Any]], a: np.ndarray, b: np.ndarray,
+                             n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Natural PR-AUC of scores ``b`` minus that of ``a`` on the same labelled records, with a 95%
+    paired bootstrap interval (the same items resampled within each cell for both): whether a
+    model change helps beyond the noise of the labels."""
+    y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
+    cells = cells_of(records)
+    ev = cells != ""
+    y, a, b, cells, w = y[ev], np.asarray(a, float)[ev], np.asarray(b, float)[ev], cells[ev], natural_weights(records)[ev]
+
+    def diff(ix: np.ndarray) -> float:
+        return (average_precision_score(y[ix], b[ix], sample_weight=w[ix])
+                - average_precision_score(y[ix], a[ix], sample_weight=w[ix]))
+
+    rng = np.random.default_rng(seed)
+    by_cell = [np.flatnonzero(cells == c) for c in np.unique(cells)]
+    draws = []
+    for _ in range(n_boot):
+        ix = np.concatenate([rng.choice(c, len(c)) for c in by_cell])
+        if y[ix].any():
+            draws.append(diff(ix))
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return {"difference": round(float(diff(np.arange(len(y)))), 4), "ci": [round(float(lo), 4), round(float(hi), 4)],
+            "n": int(len(y)), "bootstrap": n_boot}
+
+
 def evaluate_scores(records: Sequence[dict[str, Any]], scores: np.ndarray, t2: float,
                     n_boot: int = 500, seed: int = 0) -> dict[str, Any]:
     """Metrics of label-2 scores on the labelled mix and reweighted to the natural stream."""
@@ -449,8 +475,8 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
           compared_with: dict[str, Any] | None = None, n_boot: int = 500,
           log: Callable[[str], None] | None = print) -> dict[str, Any]:
     """Cross-validate, choose thresholds, fit on everything, write ``out_dir/<version>/``; return the card."""
-    from .classify import (Model, apply_calibration, field_estimators, fit_natural_calibration, fit_target,
-                           make_label_pipeline)
+    from .classify import (Model, apply_calibration, describe_label_model, field_estimators,
+                           fit_natural_calibration, fit_target, make_label_pipeline)
     from .labeling import apply_lfs, combine
     t0 = time.time()
     say = log or (lambda _m: None)
@@ -517,9 +543,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "strata": dict(Counter(r.get("stratum", "") for r in records)),
         "sources": dict(Counter(r.get("source", "") for r in records)),
         "population": cell_populations(records),
-        "model": {"label": "FeatureUnion(TF-IDF syllable 1-2-grams of headline and of body) -> "
-                           "OrdinalLR: P(label 2)^(1-a) * P(label >= 1)^a, each a "
-                           "CalibratedClassifierCV(LogisticRegression, sigmoid)",
+        "model": {"label": describe_label_model(label_pipe),
                   "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},
                   "field": fsource, "deed": fsource},
         "cv": {"folds": cv_folds, "grouped_by": "text (duplicates never straddle folds)", "seed": seed,
@@ -528,9 +552,9 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "field_macro_f1": field_f1,
         "deed_macro_f1": deed_f1,
         "thresholds": thresholds,
-        "score": ("P(label 2) on the natural stream: sigmoid calibration on the labelled training mix, then "
-                  "Platt scaling of the out-of-fold scores with natural-rate weights (natural_calibration)"
-                  if natural_cal else "calibrated P(label 2) (sigmoid calibration on the labelled training mix)"),
+        "score": ("P(label 2) on the natural stream: the label model's probability on the labelled training "
+                  "mix, then Platt scaling of the out-of-fold scores with natural-rate weights (natural_calibration)"
+                  if natural_cal else "P(label 2) on the labelled training mix (no natural calibration)"),
         "natural_calibration": natural_cal,
         "calibration_error": calibration_report,
         "compared_with": compared,

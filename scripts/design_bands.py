@@ -11,7 +11,7 @@ every labelled article still counts with a correct weight (N_band / n_band).
 
 How (reproducible, fixed seeds):
 
-1. A *design model* (``make_label_pipeline(seed=0)``) is trained on every
+1. A *design model* (``make_label_pipeline(kind="ordinal", seed=0)``) is trained on every
    labelled article EXCEPT the other cell's probability samples (strata
    ``random``, ``random-team``, ``nonvocabulary`` outside the vocabulary rule)
    and their duplicate texts. So the design never saw those articles' labels:
@@ -74,7 +74,7 @@ def main() -> int:
     print(f"design model: {len(train)} labelled articles (held out: {len(prob)} other-cell probability samples "
           f"and their duplicates)", file=sys.stderr)
     y = np.asarray([1 if r["label"] == 2 else 0 for r in train])
-    model = make_label_pipeline(seed=0).fit(train, y)
+    model = make_label_pipeline(kind="ordinal", seed=0).fit(train, y)
 
     ids, other, arts = [], [], {}
     with gzip.open(press_path, "rt", encoding="utf-8") as f:
@@ -90,7 +90,7 @@ def main() -> int:
     high = [ids[k] for k in order[:HIGH]]
     mid = [ids[k] for k in order[HIGH:HIGH + MID]]
     design = {
-        "design_model": "pipeline.classify.make_label_pipeline(seed=0)",
+        "design_model": "pipeline.classify.make_label_pipeline(kind=\"ordinal\", seed=0)",
         "design_data_hash": data_hash(train),
         "held_out_strata": sorted(PROB_OTHER),
         "cell": "other",

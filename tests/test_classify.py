@@ -84,23 +84,33 @@ def test_syllables_canonical_tone_placement():
 
 def test_label_pipeline_is_a_sklearn_estimator():
     p = make_label_pipeline(C=2.0)
-    q = clone(p).set_params(clf__C=4.0, clf__a=0.5)
-    assert q.get_params()["clf__C"] == 4.0 and q.get_params()["clf__a"] == 0.5
-    assert "features__head__tfidf__min_df" in p.get_params()
-    plain = make_label_pipeline(a=0)  # the label-2 logistic regression alone
+    q = clone(p).set_params(clf__C=4.0, clf__C_stack=0.5)
+    assert q.get_params()["clf__C"] == 4.0 and q.get_params()["clf__C_stack"] == 0.5
+    assert "features__views__min_df" in p.get_params()
+    o = make_label_pipeline(kind="ordinal", C=2.0)
+    assert clone(o).set_params(clf__a=0.5).get_params()["clf__a"] == 0.5
+    plain = make_label_pipeline(kind="ordinal", a=0)  # the label-2 logistic regression alone
     assert clone(plain).set_params(clf__estimator__C=4.0).get_params()["clf__estimator__C"] == 4.0
+    with pytest.raises(ValueError, match="kind"):
+        make_label_pipeline(kind="forest")
 
 
-def test_ordinal_model_learns_from_label_1_and_takes_a_binary_target(press_by_id, seed_labels):
-    from sklearn.model_selection import GridSearchCV
-
-    from pipeline.classify import OrdinalLR, fit_target
+@pytest.fixture(scope="module")
+def small_labelled(press_by_id, seed_labels):
     rows = [s for s in seed_labels if s["label"] == 2][:60] + [s for s in seed_labels if s["label"] == 1][:60] \
         + [s for s in seed_labels if s["label"] == 0][:120]
-    recs = [{**press_by_id[s["id"]], "label": s["label"]} for s in rows]
-    p = make_label_pipeline()
+    return [{**press_by_id[s["id"]], "label": s["label"]} for s in rows]
+
+
+@pytest.mark.parametrize("kind", ["stacked", "ordinal"])
+def test_label_models_learn_from_label_1_and_take_a_binary_target(small_labelled, kind):
+    from sklearn.model_selection import GridSearchCV
+
+    from pipeline.classify import OrdinalLR, StackedViewsLR, fit_target
+    recs = small_labelled
+    p = make_label_pipeline(kind=kind)
     y = fit_target(recs, p)
-    assert set(y) == {0, 1, 2} and isinstance(p.steps[-1][1], OrdinalLR)
+    assert set(y) == {0, 1, 2} and isinstance(p.steps[-1][1], StackedViewsLR if kind == "stacked" else OrdinalLR)
     p.fit(recs, y)
     s = p.predict_proba(recs)[:, 1]
     # in-sample: label 2 above label 1 above label 0 on average
@@ -108,8 +118,30 @@ def test_ordinal_model_learns_from_label_1_and_takes_a_binary_target(press_by_id
     assert m[2] > m[1] > m[0]
     # the same object in a grid search with a binary target (analysts' use)
     y2 = (y == 2).astype(int)
-    gs = GridSearchCV(make_label_pipeline(), {"clf__a": [0.0, 0.3]}, cv=2, scoring="average_precision").fit(recs, y2)
-    assert gs.best_params_["clf__a"] in (0.0, 0.3) and 0 < gs.best_score_ <= 1
+    grid = {"clf__C_stack": [0.3, 1.0]} if kind == "stacked" else {"clf__a": [0.0, 0.3]}
+    gs = GridSearchCV(make_label_pipeline(kind=kind), grid, cv=2, scoring="average_precision").fit(recs, y2)
+    assert gs.best_params_ and 0 < gs.best_score_ <= 1
+
+
+def test_stacked_model_is_exactly_linear_in_its_features(small_labelled, press_by_id):
+    """The folded weights (used by the explanations) give the combiner's own probabilities."""
+    from pipeline.classify import SHAPE_BLOCK, fit_target
+    p = make_label_pipeline()
+    p.fit(small_labelled, fit_target(small_labelled, p))
+    clf = p.named_steps["clf"]
+    others = [r for r in list(press_by_id.values())[:80]]
+    X = p[:-1].transform(others)
+    Z = np.column_stack([m.decision_function(X[:, clf._cols(b)]) for (b, _), m in zip(clf.bases, clf.bases_)])
+    S = np.c_[Z, X[:, clf._slices()[SHAPE_BLOCK]].toarray()]
+    direct = clf.stack_.predict_proba(clf.scaler_.transform(S))[:, 1]
+    assert np.allclose(direct, p.predict_proba(others)[:, 1], atol=1e-9)
+    # every view has a base model and the layout has room for each fitted vocabulary
+    names = p.named_steps["features"].get_feature_names_out()
+    assert len(names) == X.shape[1] == clf._slices()[SHAPE_BLOCK].stop
+    # the explanations never cite the article-shape numbers as terms
+    terms = Model(p, card={"version": "t"}).explain_terms(others[:20], k=50)
+    assert not any(t in {"vocabulary_rule", "log_body_chars", "log_sentences", "has_lead", "log_title_chars"}
+                   for ts in terms for t in ts)
 
 
 def test_run_together_titles_are_split(press_by_id):

@@ -175,3 +175,15 @@ def test_evaluate_scores_on_a_perfect_ranker(seed_records):
     m = evaluate_scores(seed_records, y, 0.5, n_boot=50)
     assert m["natural"]["pr_auc"] == pytest.approx(1.0)
     assert m["natural"]["recall"] == 1.0 and m["natural"]["precision"] == 1.0
+
+
+def test_paired_difference_of_two_rankers(seed_records):
+    from pipeline.train import paired_pr_auc_difference
+    y = np.asarray([r["label"] == 2 for r in seed_records], dtype=float)
+    noise = np.random.default_rng(0).random(len(y))
+    weak, strong = 0.3 * y + noise, y + 0.1 * noise
+    same = paired_pr_auc_difference(seed_records, weak, weak, n_boot=100)
+    assert same["difference"] == 0.0 and same["ci"] == [0.0, 0.0]
+    d = paired_pr_auc_difference(seed_records, weak, strong, n_boot=100)
+    assert 0 < d["ci"][0] <= d["difference"] <= d["ci"][1] <= 1
+    assert paired_pr_auc_difference(seed_records, strong, weak, n_boot=100)["difference"] == -d["difference"]
