@@ -165,3 +165,29 @@ def test_reason_is_never_a_photo_caption():
     reason = m.reason(rec)
     assert "Ảnh:" not in reason
     assert reason.startswith("Chiều 5/6")
+
+
+def test_syllable_views_equal_one_tfidf_vectorizer_per_view(press_by_id):
+    """One tokenisation for all views gives what a TfidfVectorizer per view would (widths above
+    the vocabulary: no ties at a cut-off), padded to the layout's widths."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipeline.classify import SyllableViews, syllable_bigrams
+    recs = list(press_by_id.values())[:400]
+    layout = (("title", ("title",), 50_000), ("body", ("body",), 300_000))
+    sv = SyllableViews(layout)
+    A = sv.fit_transform(recs)
+    assert A.shape == (400, 350_000) and (sv.transform(recs) != A).nnz == 0
+    names = sv.get_feature_names_out()
+    for off, (name, _parts, width), text in ((0, layout[0], [article_parts(r)[0] for r in recs]),
+                                             (50_000, layout[1], [article_parts(r)[2][:6000] for r in recs])):
+        v = TfidfVectorizer(analyzer=syllable_bigrams, min_df=2, sublinear_tf=True, dtype=np.float32)
+        T = v.fit_transform(text)
+        mine = list(names[off:off + width])
+        real = [t for t in mine if t != "~pad"]
+        assert sorted(real) == sorted(v.vocabulary_), name
+        pos = {t: i for i, t in enumerate(mine)}
+        cols = [off + pos[t] for t in real]
+        assert np.allclose(A[:, cols].toarray(), T[:, [v.vocabulary_[t] for t in real]].toarray(), atol=1e-6)
+    # unseen articles: unknown terms are dropped, known ones counted
+    assert sv.transform([{"title": "zzqx ngườitốt", "text": ""}]).nnz == 0
