@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import platform
+import re
 import time
 import unicodedata
 from collections import Counter
@@ -163,6 +164,14 @@ def data_hash(records: Sequence[dict[str, Any]]) -> str:
         h.update(json.dumps([r["id"], r["label"], r.get("field", ""), r.get("deed", ""), r.get("stratum", ""),
                              content_hash(r["title"], r["lead"], r["text"])], ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+def model_key(dhash: str, estimator: Any) -> str:
+    """Hash of the labelled data and the (unfitted) estimator's parameters: a version name that
+    changes when either does, so a new model on the same labels never overwrites the old one."""
+    # without memory addresses ("<function f at 0x...>"): the same model hashes the same in any process
+    params = {k: re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v)) for k, v in estimator.get_params(deep=True).items()}
+    return hashlib.sha256((dhash + json.dumps(params, sort_keys=True)).encode()).hexdigest()
 
 
 def groups_of(records: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -484,7 +493,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     make = make_pipeline or (lambda: make_label_pipeline(seed=seed))
     y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
     dhash = data_hash(records)
-    version = version or f"{dt.date.today().isoformat()}-{dhash[:8]}"
+    version = version or f"{dt.date.today().isoformat()}-{model_key(dhash, make())[:8]}"
     say(f"training {version}: {len(records)} labelled articles, {int(y.sum())} label 2")
 
     metrics: dict[str, Any] = {}
