@@ -315,7 +315,6 @@ class SyllableViews(BaseEstimator, TransformerMixin):
         counts = [m[:, keep] for m in counts]
         self.tfidf_ = [TfidfTransformer(sublinear_tf=True).fit(self._view(counts, parts)[:, cols])
                        for (_n, parts, _w), cols in zip(self._layout(), self.view_columns_)]
-        self.terms_ = terms[keep]
         return self._blocks(counts)
 
     def transform(self, X):  # noqa: ANN001
@@ -330,9 +329,12 @@ class SyllableViews(BaseEstimator, TransformerMixin):
         return sp.hstack(blocks, format="csr")
 
     def get_feature_names_out(self, input_features=None):  # noqa: ANN001
+        terms = np.empty(len(self.vocabulary_), dtype=object)
+        for t, j in self.vocabulary_.items():
+            terms[j] = t
         names: list[str] = []
         for (_n, _p, width), cols in zip(self._layout(), self.view_columns_):
-            names += list(self.terms_[cols]) + ["~pad"] * (width - len(cols))
+            names += list(terms[cols]) + ["~pad"] * (width - len(cols))
         return np.asarray(names, dtype=object)
 
 
@@ -485,11 +487,14 @@ class StackedViewsLR(ClassifierMixin, BaseEstimator):
             coef[self._cols(blocks)] += beta[j] * m.coef_.ravel()
             intercept += beta[j] * float(m.intercept_[0])
         coef[self._slices()[SHAPE_BLOCK]] = beta[len(self.bases):]
-        self.coef_ = coef.reshape(1, -1)
+        # float32 halves the bundle; scores move by ~1e-7
+        self.coef_ = coef.reshape(1, -1).astype(np.float32)
         self.intercept_ = np.array([intercept])
+        for m in self.bases_:  # kept for inspection only: the folded weights score
+            m.coef_ = m.coef_.astype(np.float32)
 
     def decision_function(self, X):  # noqa: ANN001
-        return np.asarray(X @ self.coef_.ravel()).ravel() + self.intercept_[0]
+        return np.asarray(X @ self.coef_.ravel(), dtype=float).ravel() + self.intercept_[0]
 
     def predict_proba(self, X):  # noqa: ANN001
         p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))

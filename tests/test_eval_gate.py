@@ -17,15 +17,16 @@ from pipeline.config import BUNDLED_MODEL_DIR
 from pipeline.train import OOF_FILE, evaluate_scores
 
 # natural = reweighted to the press's base rate by stratum; mix = the labelled set as is
-FLOORS = {  # raised 2026-12-02 with 2026-12-02-bfcb73a6 (11,465 labels, 1,708 label 2)
+FLOORS = {  # raised 2026-12-02 with 2026-12-02-a6224821 (StackedViewsLR; 11,465 labels, 1,708 label 2)
     # Since 2026-12-02 the vocabulary cell, band-high and band-mid of the "other" cell are labelled
     # in full (corpora/labels/README.md, "Censuses"): only band-low is still a sample. The model
-    # before (2026-12-02-e0e8cc1e, 6,470 labels) measured natural PR-AUC 0.823, mix 0.827,
-    # vocabulary 0.884 -- every floor below is at or above its numbers.
-    "natural.pr_auc": 0.83,
-    "natural.recall": 0.62,
+    # before (2026-12-02-bfcb73a6, OrdinalLR, same labels) measured natural PR-AUC 0.835, recall
+    # 0.621, mix 0.844, vocabulary 0.892: the natural PR-AUC, recall and mix floors are now above
+    # what that model reached.
+    "natural.pr_auc": 0.84,
+    "natural.recall": 0.63,
     "natural.precision": 0.85,
-    "labelled_mix.pr_auc": 0.84,
+    "labelled_mix.pr_auc": 0.85,
     "vocabulary.pr_auc": 0.89,
     "field_macro_f1": 0.78,
     "deed_macro_f1": 0.82,
