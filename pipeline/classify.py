@@ -730,13 +730,17 @@ class Model:
         sents_rec = [{"title": "", "lead": "", "text": s} for s in sents]
         coef, _, _ = self._parts()
         Xf = self.label_pipeline.named_steps["features"].transform(sents_rec)
-        s = np.asarray(Xf @ coef).ravel()
-        # prefer sentences of reasonable length (not headings), never a photo caption or credit,
-        # narration over quotes, and the lead and first sentences (where the deed is usually told)
+        s = np.asarray(Xf @ coef, dtype=float).ravel()
+        # never a photo caption or credit (unless there is nothing else); prefer sentences of
+        # reasonable length (not headings), narration over quotes, and the lead and first sentences
+        # (where the deed is usually told) -- nudges in units of the scores' spread, so they mean
+        # the same for any model's scale
+        spread = float(np.std(s)) or 1.0
         lens = np.array([len(x) for x in sents])
-        s = s + np.where(lens < 40, -0.5, 0.0)
-        s = s + np.array([-5.0 if _CAPTION.search(x) else (-0.3 if x[:1] in _QUOTES else 0.0) for x in sents])
-        s = s + np.where(np.arange(len(sents)) < 3, 0.15, 0.0)
+        nudge = np.where(lens < 40, -0.25, 0.0) + np.where(np.arange(len(sents)) < 3, 0.075, 0.0)
+        nudge = nudge + np.array([-0.15 if x[:1] in _QUOTES else 0.0 for x in sents])
+        s = s + spread * nudge
+        s[[bool(_CAPTION.search(x)) for x in sents]] -= 1e6
         return sents[int(np.argmax(s))]
 
     def score(self, records: Sequence[dict[str, Any]], *, explain: bool = True,
