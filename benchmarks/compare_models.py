@@ -14,7 +14,7 @@ Models (all predict P(label 2) from the article dict):
 - ``ordinal``      the same features, OrdinalLR (label 2 blended with label >= 1), calibrated
                    (``kind="ordinal"``; the model shipped until 2026-12-02)
 - ``shipped``      pipeline.classify.make_label_pipeline(): StackedViewsLR, logistic regressions on
-                   headline+body, headline, body, title and lead TF-IDF views combined with five
+                   headline+body, headline, body, title, lead and full-text TF-IDF views combined with five
                    article-shape numbers by a logistic regression fit on inner out-of-fold logits
 - ``shipped+e5``   mean of the shipped and e5 probabilities (what an embedding second stage would add)
 

@@ -5,8 +5,9 @@ The label model is a scikit-learn :class:`~sklearn.pipeline.Pipeline`
 ``lead``, ``text``)::
 
     features  FeatureUnion of TF-IDF blocks over syllable 1–2-grams of the
-              headline (title + lead), body, title and lead, each at a fixed
-              width, and five article-shape numbers (make_view_features)
+              headline (title + lead), body, title, lead and full text (one
+              tokenisation, each block at a fixed width), and five
+              article-shape numbers (make_view_features)
     clf       StackedViewsLR: logistic regressions per view (label 2; label
               >= 1 on headline+body) combined by a logistic regression fit on
               inner out-of-fold logits; linear in the features overall
@@ -396,8 +397,8 @@ class StackedViewsLR(ClassifierMixin, BaseEstimator):
     """P(label 2) from logistic regressions on several text views, combined by a small one.
 
     Over the columns of :func:`make_view_features`: raw logistic regressions
-    (liblinear, C, balanced) of label 2 on headline+body, headline, body, title
-    and lead, and of label >= 1 on headline+body (``bases``); a standardised
+    (liblinear, C, balanced) of label 2 on headline+body, headline, body, title,
+    lead and full text, and of label >= 1 on headline+body (``bases``); a standardised
     logistic regression (``C_stack``) combines their logits with the
     :class:`ArticleShape` numbers. The combiner is fit on inner out-of-fold
     logits (folds grouped by identical feature rows, i.e. duplicate texts), so
@@ -411,7 +412,7 @@ class StackedViewsLR(ClassifierMixin, BaseEstimator):
     ordinal_labels = True
 
     def __init__(self, C: float = 16.0, C_stack: float = 1.0, inner_folds: int = 5, seed: int = 0,
-                 layout: Sequence[tuple[str, str, int]] = VIEW_LAYOUT,
+                 layout: Sequence[tuple[str, tuple[str, ...], int]] = VIEW_LAYOUT,
                  bases: Sequence[tuple[tuple[str, ...], str]] = STACK_BASES, n_jobs: int = 1):
         self.C = C
         self.C_stack = C_stack
