@@ -351,16 +351,21 @@ def _metrics_once(y, s, w, t2):  # noqa: ANN001
     return ap, p, r
 
 
+def _cell_resamples(cells: np.ndarray, n_boot: int, seed: int):
+    """``n_boot`` bootstrap index arrays, each resampling every cell to its own size."""
+    rng = np.random.default_rng(seed)
+    idx_by_cell = [np.flatnonzero(cells == c) for c in np.unique(cells)]
+    for _ in range(n_boot):
+        yield np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in idx_by_cell])
+
+
 def metrics_with_ci(y: np.ndarray, s: np.ndarray, w: np.ndarray, t2: float, cells: np.ndarray,
                     n_boot: int = 500, seed: int = 0) -> dict[str, Any]:
     """PR-AUC (average precision), precision and recall at ``t2``, weighted by ``w``,
     with 95% bootstrap intervals (resampling within each cell)."""
     base = _metrics_once(y, s, w, t2)
-    rng = np.random.default_rng(seed)
-    idx_by_cell = [np.flatnonzero(cells == c) for c in np.unique(cells)]
     boots = []
-    for _ in range(n_boot):
-        idx = np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in idx_by_cell])
+    for idx in _cell_resamples(cells, n_boot, seed):
         m = _metrics_once(y[idx], s[idx], w[idx], t2)
         if m is not None:
             boots.append(m)
@@ -388,13 +393,7 @@ def paired_pr_auc_difference(records: Sequence[dict[str, Any]], a: np.ndarray, b
         return (average_precision_score(y[ix], b[ix], sample_weight=w[ix])
                 - average_precision_score(y[ix], a[ix], sample_weight=w[ix]))
 
-    rng = np.random.default_rng(seed)
-    by_cell = [np.flatnonzero(cells == c) for c in np.unique(cells)]
-    draws = []
-    for _ in range(n_boot):
-        ix = np.concatenate([rng.choice(c, len(c)) for c in by_cell])
-        if y[ix].any():
-            draws.append(diff(ix))
+    draws = [diff(ix) for ix in _cell_resamples(cells, n_boot, seed) if y[ix].any()]
     lo, hi = np.percentile(draws, [2.5, 97.5])
     return {"difference": round(float(diff(np.arange(len(y)))), 4), "ci": [round(float(lo), 4), round(float(hi), 4)],
             "n": int(len(y)), "bootstrap": n_boot}
