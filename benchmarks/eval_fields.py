@@ -1,7 +1,9 @@
 """Cross-validated field and deed classification on the seed labels.
 
     nice python benchmarks/eval_fields.py [--folds 5] [--repeats 3] [--deed] [--C 4] [--rule]
-                                          [--team] [--team-holdout] [--set who_weight=0.3 ...]
+                                          [--team] [--team-weight 0.5] [--team-holdout]
+                                          [--nested-team-weight 0.3,0.5,0.7,1] [--first-shuffle K]
+                                          [--set who_weight=0.3 ...]
 
 Items: seed labels with label 2 or 1 (they carry a field and a deed). Folds
 are StratifiedGroupKFold grouped by ``content_hash`` of title+lead+text, so a
@@ -13,6 +15,10 @@ to every training fold; the measurement stays on the seed items of the
 held-out fold, and a team item whose text equals a test item's is dropped
 from that fold's training. ``--team-holdout`` also trains on all seed items
 and scores the team items (labels the lexicons were never tuned on).
+``--nested-team-weight 0.3,0.5,0.7,1`` measures the choice of the team items'
+weight honestly: each outer fold picks it by an inner grouped CV over its own
+training seed items, then is scored with it (``--first-shuffle K`` runs shuffle
+K, so shuffles can go to separate processes).
 """
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.config import shared_corpora  # noqa: E402
 from pipeline.text import content_hash  # noqa: E402
-from pipeline.train import TEAM_LABEL_FILES  # noqa: E402
+from pipeline.train import TEAM_FIELD_WEIGHT, TEAM_LABEL_FILES  # noqa: E402
 
 
 TEAM_FILES = TEAM_LABEL_FILES
@@ -100,6 +106,38 @@ def cross_val_predict_grouped(make, X, y, groups, folds=5, seed=0, extra=None, e
     return pred, conf
 
 
+def nested_team_weight(make, X, y, groups, extra, weights, folds=5, seed=0, inner_folds=3):
+    """Out-of-fold predictions where each outer fold's team weight is CHOSEN, not given: an inner
+    grouped CV over that fold's training seed items (team items in every inner training fold)
+    picks the weight of ``weights`` with the best inner macro-F1, then the fold is fit with it.
+    The outer score thus measures the selection procedure, with no peek at the test items.
+    Returns (predictions, the weight chosen per fold)."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(y)
+    pred = np.empty(len(y), dtype=object)
+    chosen = []
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for tr, te in cv.split(X, y, groups):
+        test_groups = {groups[i] for i in te}
+        keep = [j for j, g in enumerate(extra[2]) if g not in test_groups]
+        ex = ([extra[0][j] for j in keep], [extra[1][j] for j in keep], [extra[2][j] for j in keep])
+        Xtr, ytr, gtr = [X[i] for i in tr], y[tr], [groups[i] for i in tr]
+        inner = {}
+        for wt in weights:
+            p, _ = cross_val_predict_grouped(make, Xtr, ytr, gtr, inner_folds, seed=seed, extra=ex, extra_weight=wt)
+            inner[wt] = f1_score(ytr, list(p), average="macro", zero_division=0)
+        best = max(weights, key=lambda wt: (inner[wt], -abs(wt - 1.0)))  # ties: nearer equal weight
+        chosen.append(best)
+        print("  outer fold: inner macro-F1 " + " ".join(f"{wt:g}:{v:.3f}" for wt, v in inner.items())
+              + f" -> {best:g}", flush=True)
+        m = make().fit(Xtr + ex[0], np.asarray(list(ytr) + ex[1]),
+                       sample_weight=np.asarray([1.0] * len(Xtr) + [best] * len(ex[0])))
+        pred[te] = m.predict([X[i] for i in te])
+    return pred, chosen
+
+
 def report(y, pred, title=""):
     from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
@@ -121,6 +159,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=1, help="repeat CV with different shuffles")
+    ap.add_argument("--first-shuffle", type=int, default=0, help="seed of the first shuffle (to split repeats over processes)")
     ap.add_argument("--deed", action="store_true", help="evaluate deeds instead of fields")
     ap.add_argument("--C", type=float, default=None)
     ap.add_argument("--lexicon-weight", type=float, default=None)
@@ -128,7 +167,10 @@ def main(argv=None):
     ap.add_argument("--labels", default="2,1", help="which seed labels to use, e.g. 2 or 2,1")
     ap.add_argument("--rule", action="store_true", help="also score the lexicon rule alone")
     ap.add_argument("--team", action="store_true", help="train on seed + team label files (measure on seed)")
-    ap.add_argument("--team-weight", type=float, default=1.0, help="weight of each team item in training")
+    ap.add_argument("--team-weight", type=float, default=TEAM_FIELD_WEIGHT,
+                    help=f"weight of each team item in training (default {TEAM_FIELD_WEIGHT}, as nguoitot train)")
+    ap.add_argument("--nested-team-weight", default=None, metavar="W1,W2,...",
+                    help="choose the team weight per outer fold by inner CV among these (implies --team)")
     ap.add_argument("--team-holdout", action="store_true", help="also train on all seed, score the team items")
     ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                     help="other constructor arguments, e.g. who_weight=0 actor_weight=0.1")
@@ -150,6 +192,8 @@ def main(argv=None):
         k, v = kv.split("=", 1)
         params[k] = None if v == "None" else v if v.isalpha() else float(v)
     extra = None
+    if a.nested_team_weight:
+        a.team = True
     if a.team or a.team_holdout:
         team = load_team(tuple(int(v) for v in a.labels.split(",")))
         TX = [art for _, art in team]
@@ -158,12 +202,24 @@ def main(argv=None):
     if a.rule:
         report(y, [rule_code(x, key)[0] for x in X], f"{key}: lexicon rule alone (no training)")
     f1s = []
+    if a.nested_team_weight:
+        weights = [float(v) for v in a.nested_team_weight.split(",")]
+        for r in range(a.repeats):
+            t0 = time.time()
+            pred, chosen = nested_team_weight(lambda: cls(**params), X, y, groups, extra, weights, a.folds,
+                                              seed=a.first_shuffle + r)
+            f1s.append(report(y, list(pred), f"{key}: team weight chosen by inner CV among {weights} "
+                                             f"(chosen {chosen}), shuffle {a.first_shuffle + r}"))
+            print(f"nested cv time {time.time() - t0:.1f}s")
+        print(f"nested macro-F1 over {a.repeats} repeats: mean {np.mean(f1s):.3f}  "
+              f"per shuffle {' '.join(f'{v:.3f}' for v in f1s)}")
+        return
     for r in range(a.repeats):
         t0 = time.time()
-        pred, conf = cross_val_predict_grouped(lambda: cls(**params), X, y, groups, a.folds, seed=r,
+        pred, conf = cross_val_predict_grouped(lambda: cls(**params), X, y, groups, a.folds, seed=a.first_shuffle + r,
                                                extra=extra if a.team else None, extra_weight=a.team_weight)
         f1s.append(report(y, list(pred), f"{key}: {cls.__name__}({params}) {a.folds}-fold grouped CV"
-                                         f"{' + team labels' if a.team else ''}, shuffle {r}"))
+                                         f"{' + team labels' if a.team else ''}, shuffle {a.first_shuffle + r}"))
         print(f"cv time {time.time() - t0:.1f}s")
     if a.repeats > 1:
         print(f"macro-F1 over {a.repeats} repeats: mean {np.mean(f1s):.3f}  min {np.min(f1s):.3f}  max {np.max(f1s):.3f}"

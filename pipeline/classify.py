@@ -557,12 +557,12 @@ class TextClassifier(BaseEstimator, ClassifierMixin):
     def __init__(self, C: float = 5.0):
         self.C = C
 
-    def fit(self, X, y):  # noqa: ANN001
+    def fit(self, X, y, sample_weight=None):  # noqa: ANN001
         self.pipe_ = Pipeline([
             ("features", FeatureUnion([("head", tfidf_block("headline", max_features=20_000)),
                                        ("body", tfidf_block("body", max_features=40_000))])),
             ("lr", LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced")),
-        ]).fit(X, y)
+        ]).fit(X, y, lr__sample_weight=sample_weight)
         self.classes_ = self.pipe_.classes_
         return self
 

@@ -166,12 +166,23 @@ def data_hash(records: Sequence[dict[str, Any]]) -> str:
     return h.hexdigest()
 
 
-def model_key(dhash: str, estimator: Any) -> str:
-    """Hash of the labelled data and the (unfitted) estimator's parameters: a version name that
-    changes when either does, so a new model on the same labels never overwrites the old one."""
+def model_key(dhash: str, *estimators: Any, settings: dict[str, Any] | None = None) -> str:
+    """Hash of the labelled data, the (unfitted) estimators' parameters and any other training
+    ``settings``: a version name that changes when any of them does, so a new model on the same
+    labels never overwrites the old one."""
     # without memory addresses ("<function f at 0x...>"): the same model hashes the same in any process
-    params = {k: re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v)) for k, v in estimator.get_params(deep=True).items()}
-    return hashlib.sha256((dhash + json.dumps(params, sort_keys=True)).encode()).hexdigest()
+    params = [{k: re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v)) for k, v in est.get_params(deep=True).items()}
+              for est in estimators]
+    payload = json.dumps({"estimators": params, "settings": settings or {}}, sort_keys=True)
+    return hashlib.sha256((dhash + payload).encode()).hexdigest()
+
+
+def training_key(dhash: str, label_estimator: Any) -> str:
+    """:func:`model_key` of what :func:`train` fits: the label pipeline, the field and deed
+    estimators and their team weight."""
+    from .classify import field_estimators
+    fmake, dmake, _ = field_estimators()
+    return model_key(dhash, label_estimator, fmake, dmake, settings={"team_field_weight": TEAM_FIELD_WEIGHT})
 
 
 def groups_of(records: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -454,24 +465,52 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _field_macro_f1(records: Sequence[dict[str, Any]], folds, key: str, make: Callable[[], Any]) -> float | None:  # noqa: ANN001
-    """Cross-validated macro-F1 of the field (or deed) classifier on label 2+1 items."""
+# Field and deed models weigh each item of the team's own label files (TEAM_LABEL_FILES) half as
+# much as the guide's seed labels, reviewer decisions and an analyst's files: our readers' field
+# conventions drift a little from the guide's, and the guide's labels are the authority. Chosen
+# by nested CV (benchmarks/eval_fields.py --nested-team-weight 0.3,0.5,0.7,1: each outer fold
+# picks the weight by an inner CV over its own training seed items); see pipeline/fields.py.
+TEAM_FIELD_WEIGHT = 0.5
+
+
+def field_sample_weights(records: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Training weight of each record for the field and deed models (:data:`TEAM_FIELD_WEIGHT`
+    for the team's label files, 1 for everything else)."""
+    team = set(TEAM_LABEL_FILES)
+    return np.asarray([TEAM_FIELD_WEIGHT if r.get("source") in team else 1.0 for r in records])
+
+
+SEED_SOURCE = "seed.jsonl"
+
+
+def _field_macro_f1(records: Sequence[dict[str, Any]], folds, key: str,  # noqa: ANN001
+                    make: Callable[[], Any]) -> tuple[float | None, float | None]:
+    """Cross-validated macro-F1 of the field (or deed) classifier on label 2+1 items (each fold
+    trained with :func:`field_sample_weights`): (over all of them, over the guide's seed items
+    alone — issue 6's measure, one shuffle)."""
     idx = [i for i, r in enumerate(records) if r["label"] >= 1 and r.get(key)]
     if len(idx) < 20:
-        return None
+        return None, None
     pos = {i: k for k, i in enumerate(idx)}
     recs = [records[i] for i in idx]
     yk = np.asarray([r[key] for r in recs])
+    wk = field_sample_weights(recs)
     pred = np.empty(len(idx), dtype=object)
     for tr, te in folds:
         tr_ = [pos[i] for i in tr if i in pos]
         te_ = [pos[i] for i in te if i in pos]
         if not te_ or len(set(yk[tr_])) < 2:
             continue
-        est = make().fit([recs[i] for i in tr_], list(yk[tr_]))
+        est = make().fit([recs[i] for i in tr_], list(yk[tr_]), sample_weight=wk[tr_])
         pred[te_] = est.predict([recs[i] for i in te_])
     ok = pred != None  # noqa: E711
-    return round(float(f1_score(yk[ok], pred[ok].astype(str), average="macro")), 4)
+    seed = ok & np.asarray([r.get("source") == SEED_SOURCE for r in recs])
+
+    def f1(mask: np.ndarray) -> float | None:
+        if mask.sum() < 20:
+            return None
+        return round(float(f1_score(yk[mask], pred[mask].astype(str), average="macro")), 4)
+    return f1(ok), f1(seed)
 
 
 # ---------------------------------------------------------------------------
@@ -492,7 +531,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     make = make_pipeline or (lambda: make_label_pipeline(seed=seed))
     y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
     dhash = data_hash(records)
-    version = version or f"{dt.date.today().isoformat()}-{model_key(dhash, make())[:8]}"
+    version = version or f"{dt.date.today().isoformat()}-{training_key(dhash, make())[:8]}"
     say(f"training {version}: {len(records)} labelled articles, {int(y.sum())} label 2")
 
     metrics: dict[str, Any] = {}
@@ -530,15 +569,17 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
 
     fmake, dmake, fsource = field_estimators()
     from sklearn.base import clone
-    field_f1 = _field_macro_f1(records, folds, "field", lambda: clone(fmake)) if folds else None
-    deed_f1 = _field_macro_f1(records, folds, "deed", lambda: clone(dmake)) if folds else None
+    field_f1, field_f1_seed = _field_macro_f1(records, folds, "field", lambda: clone(fmake)) if folds else (None, None)
+    deed_f1, deed_f1_seed = _field_macro_f1(records, folds, "deed", lambda: clone(dmake)) if folds else (None, None)
 
     label_pipe = make()
     label_pipe.fit(list(records), fit_target(records, label_pipe))
     fd = [r for r in records if r["label"] >= 1 and r.get("field")]
-    field_model = clone(fmake).fit(fd, [r["field"] for r in fd]) if len({r["field"] for r in fd}) > 1 else None
+    field_model = (clone(fmake).fit(fd, [r["field"] for r in fd], sample_weight=field_sample_weights(fd))
+                   if len({r["field"] for r in fd}) > 1 else None)
     dd = [r for r in records if r["label"] >= 1 and r.get("deed")]
-    deed_model = clone(dmake).fit(dd, [r["deed"] for r in dd]) if len({r["deed"] for r in dd}) > 1 else None
+    deed_model = (clone(dmake).fit(dd, [r["deed"] for r in dd], sample_weight=field_sample_weights(dd))
+                  if len({r["deed"] for r in dd}) > 1 else None)
 
     # the side-by-side table of benchmarks/compare_models.py, read when the card is written
     compared.update(latest_comparison() if compared_with is None else compared_with)
@@ -553,12 +594,15 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "population": cell_populations(records),
         "model": {"label": describe_label_model(label_pipe),
                   "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},
-                  "field": fsource, "deed": fsource},
+                  "field": fsource, "deed": fsource,
+                  "field_weights": {"team label files": TEAM_FIELD_WEIGHT, "everything else": 1.0}},
         "cv": {"folds": cv_folds, "grouped_by": "text (duplicates never straddle folds)", "seed": seed,
                "bootstrap": n_boot},
         "metrics": metrics,
         "field_macro_f1": field_f1,
         "deed_macro_f1": deed_f1,
+        "field_macro_f1_seed": field_f1_seed,
+        "deed_macro_f1_seed": deed_f1_seed,
         "thresholds": thresholds,
         "score": ("P(label 2) on the natural stream: the label model's probability on the labelled training "
                   "mix, then Platt scaling of the out-of-fold scores with natural-rate weights (natural_calibration)"
@@ -591,7 +635,7 @@ TEAM_LABEL_FILES = ("team-natural.jsonl", "team.jsonl", "team-bands.jsonl", "tea
 def default_label_paths() -> list[Path]:
     """The seed labels and the team's labels (what the bundled model is trained on)."""
     from .config import REPO_DIR, shared_corpora
-    paths = [shared_corpora() / "labels" / "seed.jsonl"]
+    paths = [shared_corpora() / "labels" / SEED_SOURCE]
     for name in TEAM_LABEL_FILES:
         team = REPO_DIR / "corpora" / "labels" / name
         if team.is_file():

@@ -48,3 +48,45 @@ def test_extra_items_with_a_test_text_are_dropped_from_training():
         # seed items weigh 1, the extra items kept weigh extra_weight
         n_extra = 2 if "g3" not in test else 1
         assert w == [1.0] * (len(seen) - n_extra) + [0.5] * n_extra
+
+
+class _WeightedMajority:
+    """Predicts the class with the most training weight; remembers the texts of every fit."""
+    seen: list = []
+
+    def fit(self, X, y, sample_weight=None):
+        _WeightedMajority.seen.append({x["g"] for x in X})
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        self.classes_ = np.unique(y)
+        mass = np.asarray([w[np.asarray(y) == c].sum() for c in self.classes_])
+        self._p = mass / mass.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self._p, (len(X), 1))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def test_nested_team_weight_chooses_inside_the_training_fold():
+    """The weight is chosen by inner CV on the outer fold's training items, and no fit, inner
+    or outer, ever sees a text of the outer test fold."""
+    X = [{"g": f"g{i % 20}"} for i in range(40)]  # 20 texts, each twice; all class "a"
+    y = ["a"] * 40
+    groups = [x["g"] for x in X]
+    # 40 extra items of class "b": weighing 1 they outvote the ~20 training items, weighing 0.2 they do not
+    extra = ([{"g": f"e{j}"} for j in range(39)] + [{"g": "g5"}], ["b"] * 40, [f"e{j}" for j in range(39)] + ["g5"])
+    _WeightedMajority.seen = []
+    pred, chosen = eval_fields.nested_team_weight(_WeightedMajority, X, y, groups, extra, [0.2, 1.0], folds=4,
+                                                  seed=0, inner_folds=2)
+    assert chosen == [0.2] * 4  # weight 1 would predict "b" everywhere: inner macro-F1 0
+    assert list(pred) == ["a"] * 40
+    from sklearn.model_selection import StratifiedGroupKFold
+    outer = [{groups[i] for i in te} for _tr, te in
+             StratifiedGroupKFold(4, shuffle=True, random_state=0).split(X, y, groups)]
+    # each outer fold makes 2 weights x 2 inner fits + 1 outer fit
+    assert len(_WeightedMajority.seen) == 4 * 5
+    for k, test in enumerate(outer):
+        for seen in _WeightedMajority.seen[5 * k:5 * k + 5]:
+            assert not seen & test

@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.classify import Model
 from pipeline.labeling import PRESS_POPULATION, load_design
-from pipeline.train import (cell_populations, cells_of, choose_thresholds, cv_folds, evaluate_scores, groups_of,
+from pipeline.train import (TEAM_FIELD_WEIGHT, cell_populations, cells_of, choose_thresholds, cv_folds,
+                            default_label_paths, evaluate_scores, field_sample_weights, groups_of,
                             load_training_data, natural_weights, train)
 
 
@@ -43,6 +44,30 @@ def test_decisions_become_labels_and_override_files(corpora, seed_labels, press_
     assert by_id[seeded["id"]]["label"] == flipped and by_id[seeded["id"]]["source"] == "decisions"
     added = by_id["store:https://example.vn/a2"]
     assert added["label"] == 2 and added["field"] == "xa-hoi" and added["stratum"] == "review"
+
+
+def test_field_weights_favour_the_guide_over_the_team(corpora, seed_labels, press_by_id, store):
+    """The field and deed models weigh the team's label files below the guide's seed labels;
+    reviewer decisions (the office's own word) weigh fully, even on an article the team labelled."""
+    assert 0 < TEAM_FIELD_WEIGHT < 1
+    paths = default_label_paths()
+    team_paths = [p for p in paths if p.name.startswith("team")]
+    assert team_paths, "the team's label files are read by default"
+    team_id = json.loads(team_paths[-1].read_text(encoding="utf-8").splitlines()[0])["id"]
+    recs = load_training_data(paths, corpora / "press.jsonl.gz")
+    w = field_sample_weights(recs)
+    by_source = {}
+    for r, v in zip(recs, w):
+        by_source.setdefault(r["source"], set()).add(float(v))
+    assert by_source["seed.jsonl"] == {1.0}
+    assert all(by_source[p.name] == {TEAM_FIELD_WEIGHT} for p in team_paths if p.name in by_source)
+    art = press_by_id[team_id]
+    aid, _ = store.upsert_article({"uid": "https://example.vn/t1", "title": art["title"], "lead": art["lead"],
+                                   "text": art["text"]})
+    store.add_decision("reviewer", "label", article_id=aid, label=2, field="cong-dong", deed="cuu-nguoi")
+    recs = load_training_data(paths, corpora / "press.jsonl.gz", store=store)
+    (rec,) = [r for r in recs if r["id"] == team_id]
+    assert rec["source"] == "decisions" and field_sample_weights([rec])[0] == 1.0
 
 
 def test_duplicate_texts_never_straddle_folds(seed_records, press_by_id):
@@ -157,9 +182,11 @@ def test_train_writes_a_versioned_model_and_is_reproducible(seed_records, tmp_pa
     assert (path / "model.joblib").is_file() and (path / "card.json").is_file()
     # the version names the data and the model: the same labels with another model get another name
     from pipeline.classify import make_label_pipeline
-    from pipeline.train import model_key
-    assert card["version"].endswith(model_key(card["data_hash"], make_label_pipeline())[:8])
-    assert model_key(card["data_hash"], make_label_pipeline(kind="ordinal"))[:8] not in card["version"]
+    from pipeline.train import model_key, training_key
+    assert card["version"].endswith(training_key(card["data_hash"], make_label_pipeline())[:8])
+    assert training_key(card["data_hash"], make_label_pipeline(kind="ordinal"))[:8] not in card["version"]
+    # the field models and their weighting are part of the name too
+    assert model_key("d", make_label_pipeline()) != model_key("d", make_label_pipeline(), settings={"w": 1})
     on_disk = json.loads((path / "card.json").read_text())
     assert on_disk["label_counts"] == {"0": 280, "1": sum(r["label"] == 1 for r in pos),
                                        "2": sum(r["label"] == 2 for r in pos)}
