@@ -166,15 +166,29 @@ def data_hash(records: Sequence[dict[str, Any]]) -> str:
     return h.hexdigest()
 
 
+def _param_repr(value: Any) -> str:
+    """repr without memory addresses ("<function f at 0x...>"): the same in any process."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
 def model_key(dhash: str, *estimators: Any, settings: dict[str, Any] | None = None) -> str:
     """Hash of the labelled data, the (unfitted) estimators' parameters and any other training
     ``settings``: a version name that changes when any of them does, so a new model on the same
     labels never overwrites the old one."""
-    # without memory addresses ("<function f at 0x...>"): the same model hashes the same in any process
-    params = [{k: re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v)) for k, v in est.get_params(deep=True).items()}
-              for est in estimators]
+    params = [{k: _param_repr(v) for k, v in est.get_params(deep=True).items()} for est in estimators]
     payload = json.dumps({"estimators": params, "settings": settings or {}}, sort_keys=True)
     return hashlib.sha256((dhash + payload).encode()).hexdigest()
+
+
+def label_params(estimator: Any) -> dict[str, str]:
+    """The label model's settings for its card: every parameter of every step (``clf__C``,
+    ``clf__bases``…), not the pipeline's own plumbing or the step objects themselves."""
+    params = estimator.get_params(deep=True)
+    steps = {name for name, _ in getattr(estimator, "steps", [])}
+    skip = {"steps", "memory", "verbose", "transform_input"} | steps
+    return {k: _param_repr(v) for k, v in sorted(params.items())
+            if k not in skip and "__" in k and not hasattr(v, "get_params")
+            and not k.endswith(("__transformer_list", "__steps"))}
 
 
 def training_key(dhash: str, label_estimator: Any) -> str:
@@ -593,7 +607,7 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
         "sources": dict(Counter(r.get("source", "") for r in records)),
         "population": cell_populations(records),
         "model": {"label": describe_label_model(label_pipe),
-                  "params": {k: repr(v) for k, v in label_pipe.get_params(deep=False).items() if k != "steps"},
+                  "params": label_params(label_pipe),
                   "field": fsource, "deed": fsource,
                   "field_weights": {"team label files": TEAM_FIELD_WEIGHT, "everything else": 1.0}},
         "cv": {"folds": cv_folds, "grouped_by": "text (duplicates never straddle folds)", "seed": seed,

@@ -188,6 +188,9 @@ def test_train_writes_a_versioned_model_and_is_reproducible(seed_records, tmp_pa
     # the field models and their weighting are part of the name too
     assert model_key("d", make_label_pipeline()) != model_key("d", make_label_pipeline(), settings={"w": 1})
     on_disk = json.loads((path / "card.json").read_text())
+    # the card names the label model's own settings, not only the pipeline's plumbing
+    assert on_disk["model"]["params"]["clf__C"] == repr(make_label_pipeline().get_params()["clf__C"])
+    assert on_disk["model"]["field_weights"]["team label files"] < 1
     assert on_disk["label_counts"] == {"0": 280, "1": sum(r["label"] == 1 for r in pos),
                                        "2": sum(r["label"] == 2 for r in pos)}
     nat = on_disk["metrics"]["natural"]
