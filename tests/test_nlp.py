@@ -49,6 +49,16 @@ def test_exemplars_role_unit_place_and_victim_left_out():
         assert set(e) == {"name", "kind", "role", "unit", "place"}
 
 
+def test_civil_defence_role_names_the_actor():
+    """"dân phòng" (civil defence) is a role: the men who fought the fire are found (a real story
+    of the team's labels, where the role was unknown and both were missed)."""
+    ex = exemplars("Hai dân phòng cứu Thuận Kiều Plaza thoát cháy",
+                   "Dân phòng Hoàng Ngọc Tuấn và Đinh Văn Phúc dũng cảm lao vào đám cháy dập tắt ngọn lửa, "
+                   "cứu Thuận Kiều Plaza thoát khỏi thảm cảnh.")
+    by_name = {e["name"]: e for e in ex}
+    assert by_name["Hoàng Ngọc Tuấn"]["role"] == "dân phòng" and "Đinh Văn Phúc" in by_name
+
+
 def test_exemplar_place_from_residence():
     ex = exemplars("Nam sinh nhặt được ví trả lại người mất",
                    "Em Nguyễn Bình Minh (13 tuổi, trú xã Đông Tân, huyện Đông Sơn) nhặt được ví và trả lại.")
