@@ -367,6 +367,11 @@ def _unit_is_collective_actor(unit: str) -> bool:
 _NOT_ACTOR_RE = re.compile(
     r"(?<![^\W_])(?:" + _alts(_NOT_ACTOR) + r")(?:\s+(?:là|tên|của))?(?:\s+(?:"
     + _alts(HONORIFICS) + r"))?\s*$")
+# The object of a rescue or a help verb is who was helped, not who helped ("cứu chị A", "trả lại
+# cho anh B"). Award verbs are not here: "tặng bằng khen anh C" names the exemplar.
+_BENEFICIARY_RE = re.compile(
+    r"(?<![^\W_])(?:cứu|cứu sống|giải cứu|cứu vớt|giúp|giúp đỡ|hỗ trợ|trả lại cho|trả cho|trao trả cho)"
+    r"(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
 _OFFICIAL = re.compile(r"(?<![^\W_])(chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|trưởng phòng|bí thư|"
                        r"phó bí thư|thứ trưởng|bộ trưởng|người phát ngôn|lãnh đạo|hiệu trưởng)(?![^\W_])")
 
@@ -434,7 +439,7 @@ class _People:
         if " " not in key and not prefix and self.find(key) is None:
             return  # a lone capitalised syllable from NER ("Nghẹt", "Kinh"): not evidence of a person
         before = fold(sentence[max(0, pos - 40):pos])
-        if _NOT_ACTOR_RE.search(before):
+        if _NOT_ACTOR_RE.search(before) or _BENEFICIARY_RE.search(before):
             weight = -abs(weight) * 1.5
         if _OFFICIAL.search(fold(prefix)) and _SPEECH.search(sentence.lower()):
             weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết": the speaker, not the hero

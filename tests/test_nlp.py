@@ -50,13 +50,25 @@ def test_exemplars_role_unit_place_and_victim_left_out():
 
 
 def test_civil_defence_role_names_the_actor():
-    """"dân phòng" (civil defence) is a role: the men who fought the fire are found (a real story
-    of the team's labels, where the role was unknown and both were missed)."""
+    """"dân phòng" (civil defence) is a role: the men who fought the fire are the exemplars (a
+    real story of the team's labels, where the role was unknown, both were missed and the
+    building they saved was taken for a person)."""
     ex = exemplars("Hai dân phòng cứu Thuận Kiều Plaza thoát cháy",
                    "Dân phòng Hoàng Ngọc Tuấn và Đinh Văn Phúc dũng cảm lao vào đám cháy dập tắt ngọn lửa, "
                    "cứu Thuận Kiều Plaza thoát khỏi thảm cảnh.")
     by_name = {e["name"]: e for e in ex}
     assert by_name["Hoàng Ngọc Tuấn"]["role"] == "dân phòng" and "Đinh Văn Phúc" in by_name
+    assert ex[0]["name"] == "Hoàng Ngọc Tuấn"
+    assert "Thuận Kiều Plaza" not in by_name  # what was saved ("cứu X") is not who saved it
+
+
+def test_who_was_helped_is_not_the_exemplar():
+    ex = exemplars("Tài xế xe ôm nhặt được ví trả lại cho du khách",
+                   "Anh Trần Văn Bình, tài xế xe ôm ở phường Bến Thành, nhặt được chiếc ví và trả lại cho "
+                   "anh Lê Minh Hải sau hai giờ tìm kiếm.")
+    names = [e["name"] for e in ex]
+    assert names and names[0] == "Trần Văn Bình"
+    assert "Lê Minh Hải" not in names
 
 
 def test_exemplar_place_from_residence():
