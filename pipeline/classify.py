@@ -647,14 +647,36 @@ class Model:
     """A trained bundle: label pipeline, field and deed classifiers, card."""
 
     def __init__(self, label_pipeline: Pipeline, field_model: Any = None, deed_model: Any = None,
-                 card: dict[str, Any] | None = None, path: Path | None = None):
+                 card: dict[str, Any] | None = None, path: Path | None = None, rerank: bool = True):
         self.label_pipeline = label_pipeline
         self.field_model = field_model
         self.deed_model = deed_model
         self.card = card or {}
         self.path = path
         self.version: str = self.card.get("version", "unversioned")
+        # a two-stage card (pipeline.train.add_reranker): stage 1's calibration and thresholds under
+        # "stage1", the combined ones at the top; without the encoder (no torch, or rerank=False)
+        # the model scores with stage 1's alone
+        rr = self.card.get("reranker") or None
+        self.rerank_t0: float | None = None
+        self._cal1 = self.card.get("natural_calibration")
+        self._cal2 = None
+        self._reranker_obj: Any = None
+        self.rerank_threads: int | None = None
         th = self.card.get("thresholds") or {}
+        if rr:
+            stage1 = self.card.get("stage1") or {}
+            from . import encoder
+            usable = rerank and path is not None and (Path(path) / rr["file"]).is_file() and encoder.available()
+            self._cal1 = stage1.get("natural_calibration")
+            if usable:
+                self.rerank_t0, self._cal2 = float(rr["t0"]), self.card.get("natural_calibration")
+            else:
+                th = stage1.get("thresholds") or {}
+                if rerank:
+                    log.warning("model %s: second stage unavailable (%s); scoring with stage 1 (%s) alone",
+                                self.version, "no " + rr["file"] if path is None or not (Path(path) / rr["file"]).is_file()
+                                else "the rerank extra is not installed", stage1.get("version"))
         self.thresholds: dict[str, float] = {"label2": float(th.get("label2", 0.5)),
                                              "label1": float(th.get("label1", 0.2))}
         self._explainer: tuple[np.ndarray, float, list[str]] | None = None
@@ -671,22 +693,50 @@ class Model:
         return out
 
     @classmethod
-    def load(cls, path: str | Path) -> "Model":
+    def load(cls, path: str | Path, rerank: bool = True) -> "Model":
         import joblib
         p = Path(path)
         bundle = joblib.load(p / BUNDLE_FILE)
         card = json.loads((p / CARD_FILE).read_text(encoding="utf-8")) if (p / CARD_FILE).is_file() else {}
         card.setdefault("version", bundle.get("version", p.name))
-        return cls(bundle["label"], _upgrade(bundle.get("field")), _upgrade(bundle.get("deed")), card, p)
+        return cls(bundle["label"], _upgrade(bundle.get("field")), _upgrade(bundle.get("deed")), card, p,
+                   rerank=rerank)
+
+    @property
+    def two_stage(self) -> bool:
+        """Whether scores pass through the fine-tuned encoder (card with a reranker, extra installed)."""
+        return self.rerank_t0 is not None
+
+    def _reranker(self) -> Any:
+        if self._reranker_obj is None:
+            from .encoder import load_reranker
+            self._reranker_obj = load_reranker(Path(self.path) / self.card["reranker"]["file"])
+            self._reranker_obj.threads = self.rerank_threads
+        return self._reranker_obj
+
+    def _final_scores(self, raw: np.ndarray, records: Sequence[dict[str, Any]]) -> np.ndarray:
+        """Stage-1 probabilities -> the card's scores: natural calibration, and for a two-stage model
+        the encoder's second reading of the articles at or above its ``t0``."""
+        s = apply_calibration(raw, self._cal1)
+        if not self.two_stage or not len(s):
+            return s
+        idx = np.where(s >= self.rerank_t0)[0]
+        if len(idx):
+            from .encoder import combine_logits
+            p2 = self._reranker().predict_proba([records[i] for i in idx])[:, 1]
+            s = s.copy()
+            s[idx] = combine_logits(s[idx], p2)
+        return apply_calibration(s, self._cal2)
 
     # -- scoring --------------------------------------------------------
     def predict_score(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
         """P(label 2) for each record, calibrated to the natural stream when the card carries
-        ``natural_calibration`` (the cheap part of :meth:`score`)."""
+        ``natural_calibration`` (:meth:`score` without the explanations; a two-stage model re-reads
+        the articles at or above its ``t0`` with the encoder)."""
         if not records:
             return np.zeros(0)
-        return apply_calibration(self.label_pipeline.predict_proba(list(records))[:, 1],
-                                 self.card.get("natural_calibration"))
+        records = list(records)
+        return self._final_scores(self.label_pipeline.predict_proba(records)[:, 1], records)
 
     def label_of(self, score: float) -> int:
         if score >= self.thresholds["label2"]:
@@ -754,8 +804,8 @@ class Model:
         record when ``explain`` (the reason sentence only for label ≥ 1)."""
         records = [_clean(r) for r in records]
         Xf = self.label_pipeline[:-1].transform(records) if records else None
-        scores = (apply_calibration(self.label_pipeline[-1].predict_proba(Xf)[:, 1],
-                                    self.card.get("natural_calibration")) if records else np.zeros(0))
+        scores = (self._final_scores(self.label_pipeline[-1].predict_proba(Xf)[:, 1], records)
+                  if records else np.zeros(0))
         labels = [self.label_of(float(s)) for s in scores]
         out: list[dict[str, Any]] = [
             {"score": round(float(s), 6), "label": lab, "field": "", "deed": "", "field_conf": None,
@@ -847,17 +897,18 @@ def _place(rec: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def load_model(path: str | Path | None = None) -> Model:
-    """A model by path; ``None`` = the registry's promoted version, else the bundled default."""
+def load_model(path: str | Path | None = None, rerank: bool = True) -> Model:
+    """A model by path; ``None`` = the registry's promoted version, else the bundled default.
+    ``rerank=False``: a two-stage model scores with its stage 1 alone (faster, no torch)."""
     if path is not None:
-        return Model.load(path)
+        return Model.load(path, rerank=rerank)
     try:
         from .config import Config
         from .registry import active_path
         p = active_path(Config.load().models_dir)
         if p is not None:
-            return Model.load(p)
+            return Model.load(p, rerank=rerank)
     except Exception:
         pass
     from .config import BUNDLED_MODEL_DIR
-    return Model.load(BUNDLED_MODEL_DIR)
+    return Model.load(BUNDLED_MODEL_DIR, rerank=rerank)

@@ -156,15 +156,18 @@ def process_cmd(obj: Ctx, weeks: tuple[str, ...]) -> None:
               help="A model folder (default: the promoted one, else the bundled one).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of CPU cores).")
+@click.option("--stage1-only", is_flag=True,
+              help="Skip a two-stage model's encoder (faster, no torch; stage 1's own thresholds).")
 @click.pass_obj
 @fatal_errors
-def score(obj: Ctx, in_path: str, out_path: str, model_path: str | None, jobs: int | None) -> None:
+def score(obj: Ctx, in_path: str, out_path: str, model_path: str | None, jobs: int | None,
+          stage1_only: bool) -> None:
     """Score articles from JSON Lines (the batch-scoring contract; no database needed)."""
     import os
 
     from .classify import load_model
     from .scoring import score_file
-    summary = score_file(in_path, out_path, load_model(model_path), progress=obj.progress,
+    summary = score_file(in_path, out_path, load_model(model_path, rerank=not stage1_only), progress=obj.progress,
                          jobs=jobs or os.cpu_count() or 1)
     click.echo(f"{summary.scored} scored, {summary.failed} failed", err=True)
     sys.exit(summary.exit_code)
@@ -330,6 +333,27 @@ def models_list(obj: Ctx) -> None:
 def models_show(obj: Ctx, version: str | None) -> None:
     from .registry import show
     click.echo(json.dumps(show(version, obj.cfg.models_dir), ensure_ascii=False, indent=1, default=str))
+
+
+@models.command("rerank")
+@click.argument("version")
+@click.option("--labels", "extra_labels", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="The extra label files VERSION was trained with.")
+@click.option("--no-decisions", is_flag=True, help="VERSION was trained without reviewer decisions.")
+@click.option("--t0", type=float, default=None, help="Stage-1 score from which the encoder re-reads (default 0.01).")
+@click.option("--promote", is_flag=True, help="Promote the new version once trained.")
+@click.pass_obj
+@fatal_errors
+def models_rerank(obj: Ctx, version: str, extra_labels: tuple[str, ...], no_decisions: bool, t0: float | None,
+                  promote: bool) -> None:
+    """Add a fine-tuned encoder second stage to VERSION, as a new version (needs the rerank extra;
+    about 1.5 hours on 2 cores)."""
+    from .train import RERANK_T0, rerank_cli
+    card = rerank_cli(version, models_dir=obj.cfg.models_dir, extra_labels=list(extra_labels),
+                      store=None if no_decisions else obj.store, t0=RERANK_T0 if t0 is None else t0,
+                      promote=promote, log=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps({k: card[k] for k in ("version", "metrics", "thresholds", "reranker", "path")},
+                          ensure_ascii=False, indent=1, default=str))
 
 
 @models.command("promote")

@@ -75,10 +75,11 @@ def output_line(rec_id: Any, result: dict[str, Any], model_version: str) -> dict
 _WORKER_MODEL: Any = None
 
 
-def _worker_init(model_path: str | None) -> None:
+def _worker_init(model_path: str | None, rerank: bool = True) -> None:
     global _WORKER_MODEL
     from .classify import load_model
-    _WORKER_MODEL = load_model(model_path)
+    _WORKER_MODEL = load_model(model_path, rerank=rerank)
+    _WORKER_MODEL.rerank_threads = 1  # one process per core: the encoder must not oversubscribe
 
 
 def _worker_score(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -105,7 +106,8 @@ def score_lines(lines: Iterable[str], out: TextIO, model: Any = None, *, batch_s
     pending: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
     pool = None
     if jobs > 1 and getattr(model, "path", None):
-        pool = ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(str(model.path),))
+        pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
+                                   initargs=(str(model.path), bool(getattr(model, "two_stage", False))))
     inflight: deque = deque()
 
     bar = None

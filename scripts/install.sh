@@ -24,5 +24,5 @@ if ! $PY -c 'import torch' >/dev/null 2>&1; then
   echo "== pip install torch==2.13.0 (CPU)"
   $PY -m pip install -q torch==2.13.0
 fi
-echo "== pip install -e .[web,embed,st,dev]"
-$PY -m pip install -q -e ".[web,embed,st,dev]"
+echo "== pip install -e .[web,embed,st,rerank,dev]"
+$PY -m pip install -q -e ".[web,embed,st,rerank,dev]"

