@@ -69,7 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=None, help="model folder with oof.jsonl (default: bundled)")
     ap.add_argument("--t0", type=float, default=0.01, help="stage-1 score from which stage 2 runs")
-    ap.add_argument("--folds", default="0,1,2,3,4")
+    ap.add_argument("--folds", default="0,1,2,3,4", help="folds to run now (\"\" = only report)")
     ap.add_argument("--top-layers", type=int, default=3)
     ap.add_argument("--max-len", type=int, default=192)
     ap.add_argument("--epochs", type=int, default=3)
@@ -96,7 +96,7 @@ def main() -> None:
 
     params = dict(top_layers=a.top_layers, max_len=a.max_len, epochs=a.epochs, seed=a.seed, threads=2)
     p2 = cross_val_reranker(records, s1, folds, t0=a.t0, key=version, params=params, state_dir=a.state,
-                            only=[int(f) for f in a.folds.split(",")])
+                            only=[int(f) for f in a.folds.split(",") if f.strip()])
     where = set(stage2.tolist())
 
     done = [k for k, (_, te) in enumerate(folds) if not np.isnan(p2[[i for i in te if i in where]]).any()]

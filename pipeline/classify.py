@@ -714,6 +714,12 @@ class Model:
             self._reranker_obj.threads = self.rerank_threads
         return self._reranker_obj
 
+    def stage1_scores(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
+        """The label model's calibrated P(label 2) alone (what a two-stage model re-reads from)."""
+        if not records:
+            return np.zeros(0)
+        return apply_calibration(self.label_pipeline.predict_proba(list(records))[:, 1], self._cal1)
+
     def _final_scores(self, raw: np.ndarray, records: Sequence[dict[str, Any]]) -> np.ndarray:
         """Stage-1 probabilities -> the card's scores: natural calibration, and for a two-stage model
         the encoder's second reading of the articles at or above its ``t0``."""

@@ -437,7 +437,7 @@ def save_reranker(rr: EncoderReranker, path: str | Path) -> Path:
 
 def load_reranker(path: str | Path) -> EncoderReranker:
     torch = _torch()
-    state = torch.load(path, map_location="cpu")
+    state = torch.load(path, map_location="cpu", weights_only=True)  # tensors and plain values only
     rr = EncoderReranker(**state["params"])
     _, layers, _ = load_e5()
     rr.top_ = torch.nn.ModuleList(copy.deepcopy(layers[len(layers) - rr.top_layers:]))
@@ -447,6 +447,24 @@ def load_reranker(path: str | Path) -> EncoderReranker:
     rr.top_.eval(); rr.head_.eval()
     rr.classes_ = np.array([0, 1])
     return rr
+
+
+def save_states(states: LowerStates, path: str | Path) -> None:
+    _torch().save({"hidden": states.hidden, "mask": states.mask}, path)
+
+
+def load_states(path: str | Path) -> LowerStates:
+    d = _torch().load(path, map_location="cpu", weights_only=True)  # tensors only: nothing to unpickle
+    return LowerStates(d["hidden"], d["mask"])
+
+
+def cache_paths(state_dir: str | Path, key: str, t0: float, params: dict[str, Any]) -> tuple[Path, Path]:
+    """Where :func:`cross_val_reranker` keeps the frozen layers' states of the articles at or above
+    ``t0`` (in index order) and the out-of-fold scores, for stage-1 version ``key``."""
+    d = Path(state_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    stem = f"{key}-t{t0}-L{params['max_len']}-k{params['top_layers']}"
+    return d / f"states-{stem}.pt", d / f"scores-{stem}-e{params['epochs']}-s{params['seed']}.npz"
 
 
 def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
@@ -464,11 +482,8 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
     say = log or (lambda _m: None)
     rr = EncoderReranker(**(params or {}))
     p = rr.get_params()
-    state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
     stage2 = np.where(np.asarray(stage1) >= t0)[0]
-    states_file = state_dir / f"states-{key}-t{t0}-L{p['max_len']}-k{p['top_layers']}.pt"
-    scores_file = state_dir / f"scores-{key}-t{t0}-L{p['max_len']}-k{p['top_layers']}-e{p['epochs']}-s{p['seed']}.npz"
+    states_file, scores_file = cache_paths(state_dir, key, t0, p)
     p2 = np.load(scores_file)["p2"] if scores_file.is_file() else np.full(len(records), np.nan)
     if len(p2) != len(records):
         raise ValueError(f"{scores_file} holds {len(p2)} scores for {len(records)} records: delete it")
@@ -481,14 +496,14 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
     if not todo:
         return p2
     if states_file.is_file():
-        states = torch.load(states_file)
+        states = load_states(states_file)
     else:
         from tqdm import tqdm
         t = time.time()
         with tqdm(total=len(stage2), desc="frozen layers", unit="art", disable=log is None) as bar:
             states = rr.lower_states([records[i] for i in stage2], progress=bar.update)
         say(f"frozen layers over {len(stage2)} articles: {len(stage2) / (time.time() - t):.1f} articles/s")
-        torch.save(states, states_file)
+        save_states(states, states_file)
     y = np.asarray([int(r["label"]) for r in records])
     for k in todo:
         tr, te = folds[k]

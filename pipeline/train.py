@@ -735,8 +735,8 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     import shutil
 
     from .classify import BUNDLE_FILE, CARD_FILE, apply_calibration, fit_natural_calibration
-    from .encoder import (RERANKER_FILE, EncoderReranker, combine_logits, cross_val_reranker,
-                          save_reranker)
+    from .encoder import (RERANKER_FILE, EncoderReranker, cache_paths, combine_logits, cross_val_reranker,
+                          load_states, save_reranker)
     t_start = time.time()
     say = log or (lambda _m: None)
     src = Path(model_dir)
@@ -781,8 +781,10 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
 
     t = time.time()
     fit_on = np.where(s1 >= t0)[0]
-    final_rr = EncoderReranker(**rr.get_params()).fit([records[i] for i in fit_on],
-                                                      [int(records[i]["label"]) for i in fit_on],
+    states_file, _ = cache_paths(state_dir, base["version"], t0, rr.get_params())
+    # the frozen layers' states of exactly these articles, kept by the cross-validation
+    X = load_states(states_file) if states_file.is_file() else [records[i] for i in fit_on]
+    final_rr = EncoderReranker(**rr.get_params()).fit(X, [int(records[i]["label"]) for i in fit_on],
                                                       log=lambda m: say(f"final fit {m}"))
     say(f"final fit on {len(fit_on)} articles in {time.time() - t:.0f}s")
 
