@@ -478,7 +478,6 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
     The frozen layers are run once and kept in ``state_dir`` (keyed by ``key``, the stage-1
     version, and the settings); each fold's scores are saved as it ends, so an interrupted run
     resumes where it stopped. ``only``: the folds to run now (default all)."""
-    torch = _torch()
     say = log or (lambda _m: None)
     rr = EncoderReranker(**(params or {}))
     p = rr.get_params()
