@@ -62,7 +62,9 @@ def run(recs, jobs, model, full, chunk=250, rerank=True):  # noqa: ANN001
         t0 = time.perf_counter()
         labels = [x for c in chunks for x in _score(c, full)]
     else:
-        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, rerank, 1)) as ex:
+        import multiprocessing as mp  # forked children of a process that ran torch can deadlock
+        with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, rerank, 1),
+                                 mp_context=mp.get_context("forkserver")) as ex:
             list(ex.map(_score, chunks[:jobs], [full] * jobs))  # warm: model loaded in each worker
             t0 = time.perf_counter()
             labels = [x for part in ex.map(_score, chunks, [full] * len(chunks)) for x in part]

@@ -106,8 +106,13 @@ def score_lines(lines: Iterable[str], out: TextIO, model: Any = None, *, batch_s
     pending: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
     pool = None
     if jobs > 1 and getattr(model, "path", None):
-        pool = ProcessPoolExecutor(jobs, initializer=_worker_init,
-                                   initargs=(str(model.path), bool(getattr(model, "two_stage", False))))
+        import multiprocessing as mp
+        two_stage = bool(getattr(model, "two_stage", False))
+        # a forked child of a process whose torch thread pools have run can deadlock: a two-stage
+        # model's workers start fresh ("forkserver"); each loads the model from its folder anyway
+        ctx = mp.get_context("forkserver") if two_stage else None
+        pool = ProcessPoolExecutor(jobs, initializer=_worker_init, mp_context=ctx,
+                                   initargs=(str(model.path), two_stage))
     inflight: deque = deque()
 
     bar = None
