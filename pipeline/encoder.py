@@ -199,7 +199,7 @@ class E5Tokenizer:
         c = f.config
         self._tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(f.pieces, f.scores)], unk_id=c["unk"]))
         self._tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-        self._table = {cp: out for cp, out in f.normalise.items()}
+        self._table = f.normalise  # str.translate takes the code point -> replacement map as is
         self.bos, self.eos, self.pad = c["bos"], c["eos"], c["pad"]
 
     def ids(self, texts: Sequence[str], max_len: int, prefix: str = "passage: ") -> list[list[int]]:
