@@ -218,16 +218,19 @@ def test_failures_are_recorded_and_other_sources_complete(server: CrawlServer, s
     assert (by["fail"].new + by["fail"].unchanged, by["fail"].entries) == (len(FAIL_GOOD), 21)
     assert "2× HTTP 5" not in by["fail"].reason and "1× HTTP 404" in by["fail"].reason
     # Every failed URL has an error event with a reason, on its source, in this run.
-    errs = {e["target"]: e for e in errors(store)}
+    # Keyed by source too: /fail/sleep/5 is both an item of "fail" and the feed of "timeout".
+    by_src = {(e["source"], e["target"]): e for e in errors(store)}
     for path in FAIL_BAD:
-        e = errs[server.url(path)]
-        assert e["source"] == "fail" and e["run_id"] == run_id and e["reason"].startswith("page fetch failed: ")
+        e = by_src[("fail", server.url(path))]
+        assert e["run_id"] == run_id and e["reason"].startswith("page fetch failed: ")
+    assert "timeout" in by_src[("timeout", server.url("/fail/sleep/5"))]["reason"]
+    errs = {t: e for (src, t), e in by_src.items() if src == "fail"}
     assert "disallowed by robots.txt" in errs[server.url("/private/secret.html")]["reason"]
     assert "truncated gzip" in errs[server.url("/fail/truncated-gzip")]["reason"]
     assert "body too large" in errs[server.url("/fail/huge")]["reason"]
     assert "redirect loop" in errs[server.url("/fail/loop/a")]["reason"]
     assert "Retry-After" in errs[server.url("/fail/retry-after-long")]["reason"]
-    assert errs[server.url("/fail/status/410?as=feed")]["source"] == "dead"
+    assert ("dead", server.url("/fail/status/410?as=feed")) in by_src
     # The transient and odd-but-fine pages were stored, decoded right.
     urls = {a["url"]: a for a in stored(store) if a["url"]}
     for path in FAIL_GOOD:
