@@ -829,7 +829,7 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
 
 def rerank_cli(version: str, *, models_dir: str | Path | None = None, press: str | Path | None = None,
                extra_labels: Sequence[str | Path] = (), store: Any = None, t0: float = RERANK_T0,
-               promote: bool = False, log: Any = print) -> dict[str, Any]:
+               params: dict[str, Any] | None = None, promote: bool = False, log: Any = print) -> dict[str, Any]:
     """``nguoitot models rerank VERSION``: the labels VERSION was trained on (the same files and
     reviewer decisions as ``nguoitot train``) -> a new two-stage version beside it."""
     from .config import Config, shared_corpora
@@ -838,7 +838,7 @@ def rerank_cli(version: str, *, models_dir: str | Path | None = None, press: str
     src = model_path(version, out)
     paths = default_label_paths() + [Path(p) for p in extra_labels]
     recs = load_training_data(paths, Path(press) if press else shared_corpora() / "press.jsonl.gz", store=store)
-    card = add_reranker(src, out, recs, t0=t0, log=log)
+    card = add_reranker(src, out, recs, t0=t0, params=params, log=log)
     if promote:
         from .registry import promote as _promote
         _promote(card["version"], out)

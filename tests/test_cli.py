@@ -95,3 +95,23 @@ def test_ingest_batch_goes_on_after_a_bad_file_and_records_reach_export(tmp_path
     assert res.exit_code == 0
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert rows and all(r["source_file"].endswith("ds.xlsx") and "row" in r["location"] for r in rows)
+
+
+def test_models_rerank_passes_its_settings_and_rejects_bad_ones(tmp_path, monkeypatch):
+    import pipeline.train
+    seen = {}
+
+    def fake(version, **kw):
+        seen.update(kw, version=version)
+        return {"version": "v2", "metrics": {}, "thresholds": {}, "reranker": {}, "path": "p"}
+    monkeypatch.setattr(pipeline.train, "rerank_cli", fake)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'db = "sqlite:///{tmp_path / "s.db"}"\nmodels_dir = "{tmp_path / "models"}"\n', encoding="utf-8")
+    res = CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1", "--top-layers", "6",
+                                    "--no-decisions"])
+    assert res.exit_code == 0, res.output
+    assert seen["version"] == "v1" and seen["params"] == {"top_layers": 6} and seen["store"] is None
+    assert json.loads(res.stdout)["version"] == "v2"
+    res = CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1"])
+    assert res.exit_code == 0 and seen["params"] is None and seen["store"] is not None
+    assert CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1", "--top-layers", "13"]).exit_code == 2
