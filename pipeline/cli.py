@@ -353,7 +353,8 @@ def models_rerank(obj: Ctx, version: str, extra_labels: tuple[str, ...], no_deci
     from .train import RERANK_T0, rerank_cli
     card = rerank_cli(version, models_dir=obj.cfg.models_dir, extra_labels=list(extra_labels),
                       store=None if no_decisions else obj.store, t0=RERANK_T0 if t0 is None else t0,
-                      params=None if top_layers is None else {"top_layers": top_layers}, promote=promote, log=lambda m: click.echo(m, err=True))
+                      params=None if top_layers is None else {"top_layers": top_layers}, promote=promote,
+                      log=lambda m: click.echo(m, err=True))
     click.echo(json.dumps({k: card[k] for k in ("version", "metrics", "thresholds", "reranker", "path")},
                           ensure_ascii=False, indent=1, default=str))
 
