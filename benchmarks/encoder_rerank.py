@@ -14,8 +14,10 @@ and articles below ``--t0`` keep their stage-1 score.
 Prints, over the folds done so far, natural-rate PR-AUC (cells reweighted to the press, as
 on the card), precision/recall at the threshold chosen for precision 0.85, and the paired
 bootstrap difference against stage 1. About 7 minutes of frozen layers over ~5,000 articles,
-then about 14 minutes per fold on 2 cores; each fold's scores are saved in ``--state`` as it
-ends, so an interrupted run resumes where it stopped.
+then about 14 minutes per fold on 2 cores (28 with ``--top-layers 6``); each fold's scores are
+saved as it ends, so an interrupted run resumes where it stopped: with ``--model``, in that
+version's ``stage2-cv/`` folder, shared with ``nguoitot models rerank`` (which then skips the
+folds done here); without, in ``--state``, beside the frozen layers' states.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from sklearn.metrics import average_precision_score  # noqa: E402
 
 from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
 from pipeline.encoder import combine_logits, cross_val_reranker  # noqa: E402
-from pipeline.train import (cells_of, choose_thresholds, cv_folds, default_label_paths,  # noqa: E402
+from pipeline.train import (STAGE2_CV_DIR, cells_of, choose_thresholds, cv_folds, default_label_paths,  # noqa: E402
                             load_training_data, natural_weights, paired_pr_auc_difference, weighted_pr)
 
 
@@ -96,6 +98,7 @@ def main() -> None:
 
     params = dict(top_layers=a.top_layers, max_len=a.max_len, epochs=a.epochs, seed=a.seed, threads=2)
     p2 = cross_val_reranker(records, s1, folds, t0=a.t0, key=version, params=params, state_dir=a.state,
+                            scores_dir=a.model / STAGE2_CV_DIR if a.model else None,
                             only=[int(f) for f in a.folds.split(",") if f.strip()])
     where = set(stage2.tolist())
 

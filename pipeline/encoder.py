@@ -23,6 +23,8 @@ Needs the ``rerank`` extra: ``pip install torch==2.13.0 && pip install
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 import re
 import struct
@@ -499,31 +501,40 @@ def load_states(path: str | Path) -> LowerStates:
     return LowerStates(d["hidden"], d["mask"])
 
 
-def cache_paths(state_dir: str | Path, key: str, t0: float, params: dict[str, Any]) -> tuple[Path, Path]:
+def cache_paths(state_dir: str | Path, key: str, t0: float, params: dict[str, Any],
+                scores_dir: str | Path | None = None) -> tuple[Path, Path]:
     """Where :func:`cross_val_reranker` keeps the frozen layers' states of the articles at or above
-    ``t0`` (in index order) and the out-of-fold scores, for stage-1 version ``key``."""
+    ``t0`` (in index order; in ``state_dir``, ~150 KB an article, recomputed in minutes) and the
+    out-of-fold scores (in ``scores_dir``, default ``state_dir``: small, and hours of fine-tuning),
+    for stage-1 version ``key``. The scores' name hashes every training setting (not ``threads``)."""
     d = Path(state_dir)
     d.mkdir(parents=True, exist_ok=True)
     stem = f"{key}-t{t0}-L{params['max_len']}-k{params['top_layers']}"
-    return d / f"states-{stem}.pt", d / f"scores-{stem}-e{params['epochs']}-s{params['seed']}.npz"
+    fit = json.dumps({k: v for k, v in params.items() if k != "threads"}, sort_keys=True)
+    sd = Path(scores_dir) if scores_dir is not None else d
+    sd.mkdir(parents=True, exist_ok=True)
+    tag = f"e{params['epochs']}-s{params['seed']}-{hashlib.sha256(fit.encode()).hexdigest()[:8]}"
+    return d / f"states-{stem}.pt", sd / f"scores-{stem}-{tag}.npz"
 
 
 def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
                        folds: Sequence[tuple[np.ndarray, np.ndarray]], *, t0: float, key: str,
                        params: dict[str, Any] | None = None, state_dir: str | Path,
-                       only: Sequence[int] | None = None,
+                       scores_dir: str | Path | None = None, only: Sequence[int] | None = None,
                        log: Callable[[str], None] | None = print) -> np.ndarray:
     """Out-of-fold P(label 2) of the reranker on the labelled articles whose stage-1 score is at
     least ``t0`` (NaN elsewhere), fit on the SAME folds as stage 1.
 
     The frozen layers are run once and kept in ``state_dir`` (keyed by ``key``, the stage-1
-    version, and the settings); each fold's scores are saved as it ends, so an interrupted run
-    resumes where it stopped. ``only``: the folds to run now (default all)."""
+    version, and the settings); each fold's scores are saved in ``scores_dir`` (default
+    ``state_dir``) as it ends, so an interrupted run resumes where it stopped, on this machine or,
+    when ``scores_dir`` travels with the model, on another. ``only``: the folds to run now
+    (default all)."""
     say = log or (lambda _m: None)
     rr = EncoderReranker(**(params or {}))
     p = rr.get_params()
     stage2 = np.where(np.asarray(stage1) >= t0)[0]
-    states_file, scores_file = cache_paths(state_dir, key, t0, p)
+    states_file, scores_file = cache_paths(state_dir, key, t0, p, scores_dir)
     p2 = np.load(scores_file)["p2"] if scores_file.is_file() else np.full(len(records), np.nan)
     if len(p2) != len(records):
         raise ValueError(f"{scores_file} holds {len(p2)} scores for {len(records)} records: delete it")
@@ -554,7 +565,7 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
                                          log=lambda m, k=k: say(f"fold {k} {m}"))
         fit_s = time.time() - t
         p2[stage2[te2]] = model.predict_proba(states.take(te2))[:, 1]
-        np.savez(scores_file, p2=p2)
+        np.savez_compressed(scores_file, p2=p2)
         say(f"fold {k}: fit on {len(tr2)} articles in {fit_s:.0f}s "
             f"({len(tr2) * p['epochs'] / fit_s:.1f} articles/s)")
     return p2

@@ -719,6 +719,9 @@ def attach_comparison(model_dir: str | Path, comparison: str | Path | None = Non
 RERANK_T0 = 0.01  # stage-1 score (natural P(label 2)) from which the encoder re-reads an article
 
 
+STAGE2_CV_DIR = "stage2-cv"
+
+
 def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[dict[str, Any]], *,
                  t0: float = RERANK_T0, params: dict[str, Any] | None = None,
                  state_dir: str | Path = "/tmp/nguoitot-cache/encoder_rerank", n_boot: int = 500,
@@ -731,7 +734,12 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     are combined by :func:`pipeline.encoder.combine_logits`, and the combined out-of-fold scores get
     their own natural calibration, thresholds and metrics (the card's top level); stage 1's stay under
     ``stage1`` so a machine without torch still scores with them. Then it is fit on every article
-    above ``t0``. Writes ``out_dir/<version>/`` and returns the card."""
+    above ``t0``. Writes ``out_dir/<version>/`` and returns the card.
+
+    Each fold's out-of-fold scores are saved in ``model_dir/stage2-cv/`` as it ends (one small
+    file per setting): a rerun with the same labels and settings, here or on a clone, skips the
+    folds already done. ``state_dir`` caches the frozen layers' states (large, recomputed in
+    minutes)."""
     import shutil
 
     from .classify import BUNDLE_FILE, CARD_FILE, apply_calibration, fit_natural_calibration
@@ -761,8 +769,10 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     folds = globals()["cv_folds"](records, int(cv.get("folds", 5)), int(cv.get("seed", 0)))
     say(f"second stage for {base['version']} -> {version}: {int((s1 >= t0).sum())} of {len(records)} "
         f"labelled articles score >= {t0}")
+    # the out-of-fold scores (hours of fine-tuning) stay beside the stage-1 version whose folds
+    # they follow, so a rerun resumes even on another machine; the frozen states are a cache
     p2 = cross_val_reranker(records, s1, folds, t0=t0, key=base["version"], params=rr.get_params(),
-                            state_dir=state_dir, log=log)
+                            state_dir=state_dir, scores_dir=src / STAGE2_CV_DIR, log=log)
     two = s1.copy()
     has2 = ~np.isnan(p2)
     two[has2] = combine_logits(s1[has2], p2[has2])

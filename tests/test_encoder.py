@@ -145,6 +145,18 @@ def test_a_second_stage_makes_a_new_version_that_falls_back_to_stage_one(corpora
                      state_dir=tmp_path / "cache", log=None)
     card = add_reranker(tmp_path / base["version"], tmp_path, recs, t0=0.001, params=tiny,
                         state_dir=tmp_path / "cache", n_boot=50, log=None)
+    # the folds' scores stay beside the stage-1 version: without the states cache, the same
+    # cross-validation returns them and runs nothing (it would have to rebuild the states first)
+    from pipeline.encoder import EncoderReranker, cross_val_reranker
+    from pipeline.train import STAGE2_CV_DIR, cv_folds
+    kept = list((tmp_path / base["version"] / STAGE2_CV_DIR).glob("scores-*.npz"))
+    assert len(kept) == 1
+    oof1 = {json.loads(line)["id"]: json.loads(line)["score"] for line in open(tmp_path / base["version"] / "oof.jsonl")}
+    again = cross_val_reranker(recs, np.array([oof1[r["id"]] for r in recs]), cv_folds(recs, 3, 0), t0=0.001,
+                               key=base["version"], params=EncoderReranker(**tiny).get_params(), state_dir=tmp_path / "empty",
+                               scores_dir=tmp_path / base["version"] / STAGE2_CV_DIR, log=None)
+    np.testing.assert_array_equal(again, np.load(kept[0])["p2"])
+    assert not list((tmp_path / "empty").iterdir())
     path = tmp_path / card["version"]
     assert card["version"] != base["version"] and (path / RERANKER_FILE).is_file()
     on_disk = json.loads((path / "card.json").read_text())
