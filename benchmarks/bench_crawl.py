@@ -108,7 +108,6 @@ def main() -> None:
 
 
 def run(a: argparse.Namespace, base: str) -> None:
-    from pipeline.crawl import crawl
     from pipeline.discover import parse_feed
     from pipeline.extract import extract
     from pipeline.fetch import Fetcher

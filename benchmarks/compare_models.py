@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
 
 from pipeline.classify import body, headline, make_features, make_label_pipeline  # noqa: E402
 from pipeline.labeling import apply_lfs  # noqa: E402

@@ -29,7 +29,7 @@ import datetime as dt
 import html as htmllib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 

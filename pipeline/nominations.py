@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from .config import DATA_DIR
 from .store import Store, candidates, decisions, nominations, now_iso
-from .taxonomy import DEEDS, FIELDS, STAGES, deed_name, field_name
+from .taxonomy import deed_name, field_name
 from .weekly import candidate_dict, date_vn, evidence_for, excel_safe, exemplar_text
 
 SCHEMA_PATH = DATA_DIR / "nomination.schema.json"

@@ -27,7 +27,7 @@ from sklearn.metrics import average_precision_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from .labeling import PRESS_POPULATION, in_vocabulary_stratum, load_design
-from .text import content_hash, fold
+from .text import content_hash
 
 # precision the weekly list must keep; the threshold maximises recall subject to it
 TARGET_PRECISION = 0.85
@@ -553,10 +553,10 @@ def train(records: Sequence[dict[str, Any]], out_dir: str | Path, *, cv_folds: i
     natural_cal: dict[str, float] | None = None
     calibration_report: dict[str, Any] | None = None
     thresholds: dict[str, Any] = {"label2": 0.5, "label1": 0.2, "rule": "default (no cross-validation)"}
-    folds = cv_folds_ = None
+    folds = None
     oof = None
     if cv_folds and cv_folds > 1:
-        folds = cv_folds_ = globals()["cv_folds"](records, cv_folds, seed)
+        folds = globals()["cv_folds"](records, cv_folds, seed)
         raw_oof = oof_scores(make, records, folds)
         cells = cells_of(records)
         ev = cells != ""

@@ -29,7 +29,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from .store import Store, articles, candidate_evidence, candidates, scores
-from .taxonomy import DEEDS, FIELDS, STAGES, deed_name, field_name
+from .taxonomy import FIELDS, STAGES, deed_name, field_name
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
