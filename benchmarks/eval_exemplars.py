@@ -1,8 +1,10 @@
 """Exemplar-name precision and recall against the seed labels' exemplars.
 
-    nice python benchmarks/eval_exemplars.py [--limit N] [--show K]
+    nice python benchmarks/eval_exemplars.py [--limit N] [--show K] [--team N]
 
-Items: seed labels with label 2. A predicted name matches a gold exemplar
+Items: seed labels with label 2 (the heuristics of ``pipeline.nlp.exemplars`` were tuned on
+them), or with ``--team N`` a seeded random N of the team's label-2 items
+(``corpora/labels/team*.jsonl``, our readers' exemplars): a check on articles the tuning never saw. A predicted name matches a gold exemplar
 when one normalised name (pipeline.nlp.normalize_name, case-folded) contains
 the other on syllable boundaries. Precision = matched predictions /
 predictions; recall = matched gold exemplars / gold exemplars (micro).
@@ -17,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_fields import load_seed  # noqa: E402
+from eval_fields import load_seed, load_team  # noqa: E402
 
 from pipeline.nlp import exemplars, same_name  # noqa: E402
 
@@ -70,10 +72,16 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", type=int, default=0, help="print K articles with errors")
     ap.add_argument("--ner-cache", default="", help="pickle file memoising NER per sentence across runs")
+    ap.add_argument("--team", type=int, default=0, help="score N random team label-2 items instead of the seed")
     a = ap.parse_args(argv)
     if a.ner_cache:
         _use_ner_cache(a.ner_cache)
-    pairs = load_seed((2,))
+    if a.team:
+        import random
+        pairs = sorted(load_team((2,)), key=lambda p: p[0]["id"])
+        pairs = random.Random(20261203).sample(pairs, min(a.team, len(pairs)))
+    else:
+        pairs = load_seed((2,))
     if a.limit:
         pairs = pairs[:a.limit]
     t0 = time.time()

@@ -374,6 +374,18 @@ _BENEFICIARY_RE = re.compile(
     r"(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
 _OFFICIAL = re.compile(r"(?<![^\W_])(chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|trưởng phòng|bí thư|"
                        r"phó bí thư|thứ trưởng|bộ trưởng|người phát ngôn|lãnh đạo|hiệu trưởng)(?![^\W_])")
+# An official named with the title just before ("Chủ tịch UBND TP Lê Thanh Hải") or right after
+# ("Nguyễn Đức Chiến - Phó chủ tịch Hội đồng…", "Vũ Như Hà, trưởng Phòng PC46")
+_OFFICIAL_BEFORE = re.compile(_OFFICIAL.pattern + r"[^,.;:()]{0,25}$")
+_OFFICIAL_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*" + _OFFICIAL.pattern)
+# ... who speaks, visits or hands out the award: the one who honours, not the one honoured
+_HONOURS = re.compile(r"(?<![^\W_])(thăm|chúc|trao|tặng|khen thưởng|biểu dương|tuyên dương|ghi nhận)(?![^\W_])")
+# Who lost, owned or reported what was returned or rescued: "anh X (…) là chủ nhân…", "chủ tàu X
+# (…) cấp báo", "anh X (…) tri hô", "bàn giao tài sản cho ông X", "túi xách là của ông X"
+_LOSER_AFTER = re.compile(r"^\s*,?\s*(?:\([^)]{0,150}\)\s*,?\s*)?(?:là\s+)?(?:người\s+)?(?:đã\s+|vừa\s+|bị\s+)?"
+                          r"(?:đánh rơi|để quên|đánh mất|bị mất|chủ nhân|trình báo|cấp báo|tri hô)(?![^\W_])")
+_LOSER_BEFORE = re.compile(r"(?<![^\W_])(?:bàn giao(?:\s+\S+){0,3}\s+cho|là của)(?:\s+(?:"
+                           + _alts(HONORIFICS) + r"))?\s*$")
 
 
 _COUNTRY = re.compile(r"^(?:Thái Lan(?=\s+\S+\s+\S)|Mỹ|Pháp|Nga|Úc|Nhật|Nhật Bản|Hàn Quốc|Trung Quốc|Đài Loan|Singapore|Lào|Campuchia|"
@@ -439,10 +451,13 @@ class _People:
         if " " not in key and not prefix and self.find(key) is None:
             return  # a lone capitalised syllable from NER ("Nghẹt", "Kinh"): not evidence of a person
         before = fold(sentence[max(0, pos - 40):pos])
-        if _NOT_ACTOR_RE.search(before) or _BENEFICIARY_RE.search(before):
+        after = sentence[pos + len(name):pos + len(name) + 200].lower()
+        if (_NOT_ACTOR_RE.search(before) or _BENEFICIARY_RE.search(before) or _LOSER_BEFORE.search(before)
+                or _LOSER_AFTER.match(after)):
             weight = -abs(weight) * 1.5
-        if _OFFICIAL.search(fold(prefix)) and _SPEECH.search(sentence.lower()):
-            weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết": the speaker, not the hero
+        official = _OFFICIAL.search(fold(prefix)) or _OFFICIAL_BEFORE.search(before) or _OFFICIAL_AFTER.match(after)
+        if official and (_SPEECH.search(sentence.lower()) or _HONOURS.search(sentence.lower())):
+            weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết / trao bằng khen": who honours, not the hero
         k = self.find(key)
         if k is None:
             rec = self.recs[key] = {"name": normalize_name(name), "kind": "person", "role": "", "unit": "",
