@@ -273,6 +273,35 @@ def person_mentions(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
+# Full names with no honorific ("Năm 2001, Trần Trúc Ly theo chồng…"): a common surname and two
+# or three more capitalised syllables. Streets, schools and prizes are named after people too, so
+# not after a place or institution word; and not the names every street carries.
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+            "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Trương", "Lâm", "Mai", "Trịnh", "Lương", "Cao",
+            "Tạ", "Hà", "Tô", "Châu", "Quách", "Lưu", "Kiều", "Chu", "Triệu", "Thân", "Vương", "Tăng",
+            "Hứa", "Lại", "Phùng", "Nông", "Lò", "Khổng", "Mạc", "Tống", "Diệp", "La", "Thái", "Đàm")
+_SURNAME_RE = re.compile(r"(?<![^\W_])(?:" + "|".join(SURNAMES) + rf")(?:\s+{_CAP}){{2,3}}(?![^\W_])")
+_NAMED_AFTER = re.compile(r"(?<![^\W_])(?:đường|phố|ngõ|hẻm|cầu|trường|thpt|thcs|tiểu học|đh|đại học|"
+                          r"học viện|giải|giải thưởng|quỹ|bệnh viện|công viên|quận|phường|huyện|xã|khu|"
+                          r"lăng|đền|tượng|nhà văn hóa|bảo tàng|mang tên|tên|tư tưởng|chủ tịch|bác|"
+                          r"tncs|tp\.?|thành phố)\s*$")
+_FAMOUS = {"hồ chí minh", "trần hưng đạo", "võ nguyên giáp", "nguyễn văn linh", "lê quý đôn",
+           "tôn đức thắng", "phạm văn đồng", "nguyễn thị minh khai", "nguyễn tất thành", "võ văn kiệt",
+           "lý thường kiệt", "nguyễn văn cừ", "lê văn sỹ", "nguyễn đình chiểu", "nguyễn văn trỗi"}
+
+
+def surname_mentions(sentence: str) -> list[str]:
+    """Full names led by a common Vietnamese surname, without an honorific before them."""
+    out = []
+    for m in _SURNAME_RE.finditer(sentence):
+        name = m.group(0)
+        if fold(name) in _FAMOUS or _NAMED_AFTER.search(fold(sentence[max(0, m.start() - 20):m.start()])):
+            continue
+        if _is_person_name(name):
+            out.append(name)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Exemplars
 # ---------------------------------------------------------------------------
@@ -528,6 +557,10 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
                 elif tag in ("LOC", "ORG") and _is_unit(span) and span[0].isupper() \
                         and _unit_is_collective_actor(span):
                     add_unit(span, weight * (1.0 if deed else 0.4))
+        for span in surname_mentions(s):
+            if name_key(span) not in found and not (run_ner and any(name_key(span) in name_key(n)
+                                                                    for n, _ in ner_spans(s))):
+                people.add(span, weight, s, s.find(span))
         for u in unit_mentions(s):
             if _unit_is_collective_actor(u):
                 add_unit(u, weight * (1.5 if deed else 0.5))

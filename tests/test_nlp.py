@@ -90,6 +90,17 @@ def test_who_lost_owned_or_honoured_is_not_the_exemplar():
     assert "Lê Thanh Hải" not in ex and "Nguyễn Đức Chiến" not in ex
 
 
+def test_full_names_without_an_honorific_but_not_streets_or_schools():
+    from pipeline.nlp import surname_mentions
+    assert surname_mentions("Năm 2001, Trần Trúc Ly khi ấy 18 tuổi theo chồng đến Đài Loan.") == ["Trần Trúc Ly"]
+    assert surname_mentions("Nhà ở đường Nguyễn Văn Linh, gần Trường THPT Lê Quý Đôn, TP Hồ Chí Minh.") == []
+    assert surname_mentions("Em học ĐH Tôn Đức Thắng và nhận giải Trần Văn Ơn.") == []
+    ex = exemplars("Người mẹ đơn thân giúp đỡ đồng hương",
+                   "Năm 2001, Trần Trúc Ly theo chồng đến Đài Loan. Trần Trúc Ly một mình nuôi hai con gái. "
+                   "Giờ đây, Trần Trúc Ly trở thành nhân viên xã hội giúp đỡ đồng hương.")
+    assert [e["name"] for e in ex][:1] == ["Trần Trúc Ly"]
+
+
 def test_exemplar_place_from_residence():
     ex = exemplars("Nam sinh nhặt được ví trả lại người mất",
                    "Em Nguyễn Bình Minh (13 tuổi, trú xã Đông Tân, huyện Đông Sơn) nhặt được ví và trả lại.")
