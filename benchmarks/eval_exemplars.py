@@ -4,10 +4,11 @@
 
 Items: seed labels with label 2 (the heuristics of ``pipeline.nlp.exemplars`` were tuned on
 them), or with ``--team N`` a seeded random N of the team's label-2 items
-(``corpora/labels/team*.jsonl``, our readers' exemplars): a check on articles the tuning never saw. A predicted name matches a gold exemplar
-when one normalised name (pipeline.nlp.normalize_name, case-folded) contains
-the other on syllable boundaries. Precision = matched predictions /
-predictions; recall = matched gold exemplars / gold exemplars (micro).
+(``corpora/labels/team*.jsonl``, our readers' exemplars): a check on articles the tuning
+never saw. A predicted name matches a gold exemplar when one normalised name
+(pipeline.nlp.normalize_name, case-folded) contains the other on syllable boundaries.
+Precision = matched predictions / predictions; recall = matched gold exemplars / gold
+exemplars (micro).
 
 Two counts: gold exemplars as written, and one gold name per person. Readers sometimes list
 several people in one exemplar ("Phạm Tiến Dũng, Ngô Việt Hải, Phan Tiến Dũng (trạm gác…)");
@@ -18,6 +19,7 @@ test, which turns away places such as "Bến Tre") is a gold exemplar of its own
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,8 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_fields import load_seed, load_team  # noqa: E402
-
-import re  # noqa: E402
 
 from pipeline.nlp import _is_person_name, exemplars, normalize_name, same_name  # noqa: E402
 
