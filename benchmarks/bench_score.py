@@ -35,9 +35,13 @@ def _init(path, rerank=True, threads=None):  # noqa: ANN001
 
 
 def _score(chunk, full):  # noqa: ANN001
+    """The chunk's labels and this process's peak resident memory so far (MB): workers of a
+    forkserver are not our children, so RUSAGE_CHILDREN cannot see them."""
     if full:
-        return [o["label"] for o in _MODEL.score(chunk)]
-    return [int(s >= _MODEL.thresholds["label2"]) * 2 for s in _MODEL.predict_score(chunk)]
+        labels = [o["label"] for o in _MODEL.score(chunk)]
+    else:
+        labels = [int(s >= _MODEL.thresholds["label2"]) * 2 for s in _MODEL.predict_score(chunk)]
+    return labels, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def read_press(n: int) -> list[dict]:
@@ -60,15 +64,16 @@ def run(recs, jobs, model, full, chunk=250, rerank=True):  # noqa: ANN001
         if _MODEL.two_stage:
             _score(chunks[0][:8], False)  # load the encoder before the clock starts
         t0 = time.perf_counter()
-        labels = [x for c in chunks for x in _score(c, full)]
+        parts = [_score(c, full) for c in chunks]
     else:
         import multiprocessing as mp  # forked children of a process that ran torch can deadlock
         with ProcessPoolExecutor(jobs, initializer=_init, initargs=(model, rerank, 1),
                                  mp_context=mp.get_context("forkserver")) as ex:
             list(ex.map(_score, chunks[:jobs], [full] * jobs))  # warm: model loaded in each worker
             t0 = time.perf_counter()
-            labels = [x for part in ex.map(_score, chunks, [full] * len(chunks)) for x in part]
-    return len(recs) / (time.perf_counter() - t0), labels
+            parts = list(ex.map(_score, chunks, [full] * len(chunks)))
+    rate = len(recs) / (time.perf_counter() - t0)
+    return rate, [x for labels, _ in parts for x in labels], max(mb for _, mb in parts)
 
 
 def main(argv=None) -> int:  # noqa: ANN001
@@ -88,14 +93,14 @@ def main(argv=None) -> int:  # noqa: ANN001
               f"articles (stage-1 score >= {m.rerank_t0})")
     print(f"{len(recs)} press articles, {args.jobs} process(es)")
     rr = not args.stage1_only
-    rate, labels = run(recs, args.jobs, args.model, full=False, rerank=rr)
+    rate, labels, worker = run(recs, args.jobs, args.model, full=False, rerank=rr)
     print(f"label score only:        {rate:8.0f} articles/s  (flagged label 2: {labels.count(2)})")
     if not args.no_explain:
-        rate, labels = run(recs, args.jobs, args.model, full=True, rerank=rr)
+        rate, labels, mb = run(recs, args.jobs, args.model, full=True, rerank=rr)
+        worker = max(worker, mb)
         print(f"full score (explained):  {rate:8.0f} articles/s  (label 2: {labels.count(2)}, 1: {labels.count(1)})")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory: main {peak:.0f} MB, largest worker {child:.0f} MB")
+    print(f"peak memory: main {peak:.0f} MB, largest {'worker' if args.jobs > 1 else 'run'} {worker:.0f} MB")
     return 0
 
 
