@@ -25,6 +25,25 @@ from pipeline.gazetteer import detect_place_article  # noqa: E402
 from pipeline.nlp import entities, exemplars  # noqa: E402
 
 
+def ner_speed(arts) -> None:  # noqa: ANN001
+    """underthesea.ner against pipeline.nlp.tag_ner (same models, linear-time features)."""
+    from underthesea import ner
+
+    from pipeline.nlp import tag_ner
+    from pipeline.text import sentences
+    sents = [s for a in arts for s in [a["title"], *sentences(a.get("text", ""))[:4]] if s]
+    ner(sents[0])
+    rates, outs = [], []
+    for fn in (ner, tag_ner):
+        t0 = time.time()
+        outs.append([fn(s) for s in sents])
+        rates.append(len(sents) / (time.time() - t0))
+    same = sum(a == b for a, b in zip(*outs))
+    print(f"{'underthesea.ner':<38} {rates[0]:8.1f} sentences/s")
+    print(f"{'nlp.tag_ner':<38} {rates[1]:8.1f} sentences/s   ({rates[1] / rates[0]:.1f}x; "
+          f"same output on {same}/{len(sents)} sentences)")
+
+
 def timed(label, fn, items):
     fn(items[0])  # warm-up: regex compilation, model loading
     t0 = time.time()
@@ -63,6 +82,7 @@ def main(argv=None):
         print("   wrong:", w)
 
     timed("detect_place", detect_place_article, arts)
+    ner_speed(arts)
     timed("exemplars (NER on <=12 key sentences)",
           lambda x: exemplars(x["title"], x.get("text", ""), x.get("lead", "")), arts)
     import pipeline.nlp as nlp

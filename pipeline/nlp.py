@@ -2,8 +2,8 @@
 
 * :func:`exemplars` — who to commend: ``[{name, kind, role, unit, place}]``
   from underthesea's NER (run only on the sentences that matter: title,
-  lead, the opening and sentences with deed vocabulary — it does ~50
-  sentences/s) plus patterns for honorifics, ranks, professions, units
+  lead, the opening and sentences with deed vocabulary; :func:`tag_ner` runs
+  its models ~5x faster than ``underthesea.ner``, same output) plus patterns for honorifics, ranks, professions, units
   ("Đội CSGT số 1", "Tổ dân phố số 5 phường Láng Hạ"), ages "(35 tuổi)" and
   "ngụ/trú tại …";
 * :func:`normalize_name` — the name used to merge candidates: honorifics,
@@ -151,11 +151,66 @@ def ner_spans(sentence: str) -> list[tuple[str, str]]:
     return _ner_spans(sentence)
 
 
-def _ner_spans(sentence: str) -> list[tuple[str, str]]:
-    from underthesea import ner
+# underthesea's CRF taggers (POS -> chunk -> NER) build their features in Python, re-parsing each
+# template with a regex and copying every column of the sentence for every token and template:
+# O(n^2) per sentence, ~2/3 of NER's time. The same feature strings, built once per token:
+_TEMPLATE_RE = re.compile(r"T\[(?P<index1>\-?\d+)(\,(?P<index2>\-?\d+))?\](\[(?P<column>.*)\])?"
+                          r"(\.(?P<function>.*))?")
 
+
+@lru_cache(maxsize=None)
+def _template(syntax: str) -> tuple[str, int, int | None, int, str | None]:
+    m = _TEMPLATE_RE.match(syntax)
+    if m is None:
+        raise ValueError(f"unknown CRF feature template {syntax!r}")
+    i2 = m.group("index2")
+    return (f"{syntax}=", int(m.group("index1")), int(i2) if i2 else None, int(m.group("column") or 0),
+            m.group("function"))
+
+
+def crf_features(rows: list[tuple[str, ...]], template: Iterable[str]) -> list[list[str]]:
+    """Features of a tagged sentence, string for string what underthesea's
+    ``tagged_feature.word2features`` gives for each token (a test holds them equal), in linear time."""
+    from underthesea.pipeline.ner.tagged_feature import apply_function
+    specs = [_template(t) for t in template]
+    n = len(rows)
+    out = []
+    for i in range(n):
+        feats = []
+        for prefix, i1, i2, col, func in specs:
+            a = i + i1
+            if a < 0:
+                feats.append(f"{prefix}BOS")
+            elif a >= n or (i2 is not None and i + i2 >= n):
+                feats.append(f"{prefix}EOS")
+            else:
+                word = rows[a][col] if i2 is None else " ".join(r[col] for r in rows[a:i + i2 + 1])
+                feats.append(f"{prefix}{apply_function(func, word) if func is not None else word}")
+        out.append(feats)
+    return out
+
+
+def _crf_tag(predictor: object, rows: list[tuple[str, ...]]) -> list[str]:
+    return predictor.model.tag(crf_features(rows, predictor.transformer.template))  # type: ignore[attr-defined]
+
+
+def tag_ner(sentence: str) -> list[tuple[str, str, str, str]]:
+    """``underthesea.ner(sentence)`` (word, POS, chunk, NER tag), the same models and output, with
+    :func:`crf_features` in place of underthesea's quadratic feature builder."""
+    from underthesea import word_tokenize
+    from underthesea.pipeline.chunking.model_crf import CRFChunkingPredictor
+    from underthesea.pipeline.ner.model_crf import CRFNERPredictor
+    from underthesea.pipeline.pos_tag.model_crf import CRFPOSTagPredictor
+    words = word_tokenize(sentence)
+    pos = _crf_tag(CRFPOSTagPredictor.Instance(), [(w, "X") for w in words])
+    chunks = _crf_tag(CRFChunkingPredictor.Instance(), [(w, p, "X") for w, p in zip(words, pos)])
+    tags = _crf_tag(CRFNERPredictor.Instance(), [(w, p, c, "X") for w, p, c in zip(words, pos, chunks)])
+    return list(zip(words, pos, chunks, tags))
+
+
+def _ner_spans(sentence: str) -> list[tuple[str, str]]:
     try:
-        toks = ner(sentence)
+        toks = tag_ner(sentence)
     except Exception:  # underthesea fails on a few odd strings; patterns still work
         return []
     spans: list[tuple[str, str]] = []

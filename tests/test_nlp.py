@@ -135,3 +135,45 @@ def test_exemplars_on_real_articles(press_by_id):
         ex = exemplars(a["title"], a.get("text", ""), a.get("lead", ""))
         found += any(same_name(e["name"], name) for e in ex[:3])
     assert found >= 7, found
+
+
+def _press_sentences(press_by_id, n: int) -> list[str]:
+    from pipeline.text import sentences
+    out: list[str] = []
+    for art in list(press_by_id.values())[::97]:
+        out += [art.get("title", "")] + sentences(art.get("text", ""))[:2]
+        if len(out) >= n:
+            break
+    return [s for s in out[:n] if s]
+
+
+def test_crf_features_are_underthesea_own(press_by_id):
+    """The linear-time features equal underthesea's word2features, string for string, for the
+    templates of its three taggers, on real sentences (tokens at the edges give BOS/EOS)."""
+    from underthesea import pos_tag
+    from underthesea.pipeline.chunking.model_crf import CRFChunkingPredictor
+    from underthesea.pipeline.ner.model_crf import CRFNERPredictor
+    from underthesea.pipeline.ner.tagged_feature import word2features
+    from underthesea.pipeline.pos_tag.model_crf import CRFPOSTagPredictor
+
+    from pipeline.nlp import crf_features
+    for sent in _press_sentences(press_by_id, 40) + ["Một", "Ông Ba"]:
+        tagged = pos_tag(sent)
+        for pred, rows in ((CRFPOSTagPredictor, [(w, "X") for w, _ in tagged]),
+                           (CRFChunkingPredictor, [(w, p, "X") for w, p in tagged]),
+                           (CRFNERPredictor, [(w, p, "B-NP", "X") for w, p in tagged])):
+            template = pred.Instance().transformer.template
+            assert crf_features(rows, template) == [word2features(rows, i, template) for i in range(len(rows))]
+
+
+def test_tag_ner_gives_underthesea_ner_output(press_by_id):
+    from underthesea import ner
+
+    from pipeline.nlp import tag_ner
+    sents = _press_sentences(press_by_id, 150)
+    assert len(sents) >= 100
+    for sent in sents:
+        assert tag_ner(sent) == ner(sent), sent
+    with pytest.raises(ValueError, match="template"):
+        from pipeline.nlp import crf_features
+        crf_features([("a", "X")], ["W[0]"])
