@@ -26,6 +26,7 @@ import copy
 import hashlib
 import json
 import math
+import os
 import re
 import struct
 import time
@@ -356,8 +357,13 @@ class EncoderReranker:
             h = ly(h, s.mask)
         return self.head_(mean_pool(h, s.mask))
 
-    def fit(self, X: Any, y: Sequence[int], log: Callable[[str], None] | None = None) -> "EncoderReranker":
-        """``y``: labels 0/1/2 (LABELING.md)."""
+    def fit(self, X: Any, y: Sequence[int], log: Callable[[str], None] | None = None,
+            checkpoint: str | Path | None = None) -> "EncoderReranker":
+        """``y``: labels 0/1/2 (LABELING.md). ``checkpoint``: a file where the training state
+        (weights, optimiser, schedule, random streams) is saved after every epoch; a fit with the
+        same settings and data that finds it goes on from the next epoch, so a run longer than a
+        session (12 layers: ~35 min an epoch on 2 cores) loses at most one epoch. The file stays after
+        the last epoch (a second fit returns at once); the caller removes it once the result is kept."""
         torch = _torch()
         self._threads()
         torch.manual_seed(self.seed)
@@ -376,8 +382,24 @@ class EncoderReranker:
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / total))
         rng = np.random.default_rng(self.seed)
         self.loss_curve_: list[float] = []
+        ckpt = Path(checkpoint) if checkpoint else None
+        # what must match for a saved state to be ours: the settings (not threads) and the data
+        fingerprint = hashlib.sha256(repr(({k: v for k, v in self.get_params().items() if k != "threads"},
+                                           len(states), y_t.tolist())).encode()).hexdigest()
+        start = 0
+        if ckpt is not None and ckpt.is_file():
+            saved = torch.load(ckpt, weights_only=False)
+            if saved.get("fingerprint") == fingerprint:
+                self.top_.load_state_dict(saved["top"]); self.head_.load_state_dict(saved["head"])
+                opt.load_state_dict(saved["opt"]); sched.load_state_dict(saved["sched"])
+                rng.bit_generator.state = saved["rng"]; torch.set_rng_state(saved["torch_rng"])
+                start, self.loss_curve_ = int(saved["epoch"]), list(saved["loss_curve"])
+                if log:
+                    log(f"resumed from {ckpt} after epoch {start}/{self.epochs}")
+            elif log:
+                log(f"{ckpt} holds another training run: starting over")
         self.top_.train(); self.head_.train()
-        for epoch in range(self.epochs):
+        for epoch in range(start, self.epochs):
             order, run = rng.permutation(len(states)), 0.0
             for b in range(0, len(order), self.batch_size):
                 ix = order[b:b + self.batch_size]
@@ -386,6 +408,13 @@ class EncoderReranker:
                 opt.step(); sched.step(); opt.zero_grad()
                 run += loss.item() * len(ix)
             self.loss_curve_.append(run / len(order))
+            if ckpt is not None:
+                tmp = ckpt.with_name(ckpt.name + ".part")
+                torch.save({"fingerprint": fingerprint, "epoch": epoch + 1, "top": self.top_.state_dict(),
+                            "head": self.head_.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                            "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                            "loss_curve": self.loss_curve_}, tmp)
+                os.replace(tmp, ckpt)  # a crash mid-write leaves the previous epoch's state whole
             if log:
                 log(f"epoch {epoch + 1}/{self.epochs}: loss {self.loss_curve_[-1]:.4f}")
         self.top_.eval(); self.head_.eval()
@@ -528,8 +557,9 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
     The frozen layers are run once and kept in ``state_dir`` (keyed by ``key``, the stage-1
     version, and the settings); each fold's scores are saved in ``scores_dir`` (default
     ``state_dir``) as it ends, so an interrupted run resumes where it stopped, on this machine or,
-    when ``scores_dir`` travels with the model, on another. ``only``: the folds to run now
-    (default all)."""
+    when ``scores_dir`` travels with the model, on another; inside a fold, the training state is
+    kept after every epoch in ``state_dir`` (:meth:`EncoderReranker.fit`'s ``checkpoint``).
+    ``only``: the folds to run now (default all)."""
     say = log or (lambda _m: None)
     rr = EncoderReranker(**(params or {}))
     p = rr.get_params()
@@ -561,11 +591,14 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
         tr2 = np.array([where[i] for i in tr if i in where])
         te2 = np.array([where[i] for i in te if i in where])
         t = time.time()
+        # a fold of 12 layers outlasts a session: its training state is kept epoch by epoch
+        ckpt = states_file.with_name(f"{scores_file.stem}-fold{k}.ckpt")
         model = EncoderReranker(**p).fit(states.take(tr2), y[stage2[tr2]],
-                                         log=lambda m, k=k: say(f"fold {k} {m}"))
+                                         log=lambda m, k=k: say(f"fold {k} {m}"), checkpoint=ckpt)
         fit_s = time.time() - t
         p2[stage2[te2]] = model.predict_proba(states.take(te2))[:, 1]
         np.savez_compressed(scores_file, p2=p2)
+        ckpt.unlink(missing_ok=True)
         say(f"fold {k}: fit on {len(tr2)} articles in {fit_s:.0f}s "
             f"({len(tr2) * p['epochs'] / fit_s:.1f} articles/s)")
     return p2

