@@ -388,7 +388,7 @@ class EncoderReranker:
                                            len(states), y_t.tolist())).encode()).hexdigest()
         start = 0
         if ckpt is not None and ckpt.is_file():
-            saved = torch.load(ckpt, weights_only=False)
+            saved = torch.load(ckpt, weights_only=True)
             if saved.get("fingerprint") == fingerprint:
                 self.top_.load_state_dict(saved["top"]); self.head_.load_state_dict(saved["head"])
                 opt.load_state_dict(saved["opt"]); sched.load_state_dict(saved["sched"])

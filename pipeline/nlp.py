@@ -3,9 +3,9 @@
 * :func:`exemplars` — who to commend: ``[{name, kind, role, unit, place}]``
   from underthesea's NER (run only on the sentences that matter: title,
   lead, the opening and sentences with deed vocabulary; :func:`tag_ner` runs
-  its models ~5x faster than ``underthesea.ner``, same output) plus patterns for honorifics, ranks, professions, units
-  ("Đội CSGT số 1", "Tổ dân phố số 5 phường Láng Hạ"), ages "(35 tuổi)" and
-  "ngụ/trú tại …";
+  its models ~5x faster than ``underthesea.ner``, same output) plus patterns
+  for honorifics, ranks, professions, units ("Đội CSGT số 1", "Tổ dân phố
+  số 5 phường Láng Hạ"), ages "(35 tuổi)" and "ngụ/trú tại …";
 * :func:`normalize_name` — the name used to merge candidates: honorifics,
   ranks, titles, ages and "ngụ …" stripped, diacritics kept;
 * :func:`entities` — all people, units and places of a text.

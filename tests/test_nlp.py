@@ -169,11 +169,10 @@ def test_crf_features_are_underthesea_own(press_by_id):
 def test_tag_ner_gives_underthesea_ner_output(press_by_id):
     from underthesea import ner
 
-    from pipeline.nlp import tag_ner
+    from pipeline.nlp import crf_features, tag_ner
     sents = _press_sentences(press_by_id, 150)
     assert len(sents) >= 100
     for sent in sents:
         assert tag_ner(sent) == ner(sent), sent
     with pytest.raises(ValueError, match="template"):
-        from pipeline.nlp import crf_features
         crf_features([("a", "X")], ["W[0]"])
