@@ -362,9 +362,10 @@ class EncoderReranker:
         """``y``: labels 0/1/2 (LABELING.md). ``checkpoint``: a file where the training state
         (weights, optimiser, schedule, random streams) is saved after every epoch; a fit with the
         same settings, article count and labels (the fingerprint; the states themselves are not
-        hashed, so one file per data set: the caller names it) goes on from the next epoch, so a run longer than a
-        session (12 layers: ~35 min an epoch on 2 cores) loses at most one epoch. The file stays after
-        the last epoch (a second fit returns at once); the caller removes it once the result is kept."""
+        hashed, so one file per data set: the caller names it) goes on from the next epoch, so a
+        run longer than a session (12 layers: ~35 min an epoch on 2 cores) loses at most one
+        epoch. The file stays after the last epoch (a second fit returns at once); the caller
+        removes it once the result is kept."""
         torch = _torch()
         self._threads()
         torch.manual_seed(self.seed)
