@@ -34,9 +34,10 @@ sys.path.insert(0, str(ROOT))
 from sklearn.metrics import average_precision_score  # noqa: E402
 
 from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
-from pipeline.encoder import combine_logits, cross_val_reranker  # noqa: E402
+from pipeline.classify import make_label_pipeline  # noqa: E402
+from pipeline.encoder import WINDOWS, combine_logits, cross_val_reranker  # noqa: E402
 from pipeline.train import (STAGE2_CV_DIR, cells_of, choose_thresholds, cv_folds, default_label_paths,  # noqa: E402
-                            load_training_data, natural_weights, paired_pr_auc_difference, weighted_pr)
+                            fold_sentence_scorers, load_training_data, natural_weights, paired_pr_auc_difference, weighted_pr)
 
 
 def stage1_scores(model_dir: Path, records: list[dict]) -> np.ndarray:
@@ -76,6 +77,9 @@ def main() -> None:
     ap.add_argument("--max-len", type=int, default=192)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--window", choices=WINDOWS, default="head",
+                    help="what stage 2 reads: the first --max-len tokens, or the key sentences chosen by "
+                         "each fold's own stage-1 model (fit here, ~2 min a fold)")
     ap.add_argument("--state", type=Path, default=Path("/tmp/nguoitot-cache/encoder_rerank"))
     a = ap.parse_args()
     model_dir = a.model or BUNDLED_MODEL_DIR
@@ -96,10 +100,13 @@ def main() -> None:
           f"holding {int(y2[stage2].sum())} of {int(y2.sum())} label-2 articles; "
           f"{share:.1%} of the natural stream would be re-read")
 
-    params = dict(top_layers=a.top_layers, max_len=a.max_len, epochs=a.epochs, seed=a.seed, threads=2)
+    params = dict(top_layers=a.top_layers, max_len=a.max_len, epochs=a.epochs, seed=a.seed, threads=2,
+                  window=a.window)
+    scorer = (fold_sentence_scorers(records, folds, lambda: make_label_pipeline(seed=seed))
+              if a.window != "head" else None)
     p2 = cross_val_reranker(records, s1, folds, t0=a.t0, key=version, params=params, state_dir=a.state,
                             scores_dir=a.model / STAGE2_CV_DIR if a.model else None,
-                            only=[int(f) for f in a.folds.split(",") if f.strip()])
+                            only=[int(f) for f in a.folds.split(",") if f.strip()], fold_scorer=scorer)
     where = set(stage2.tolist())
 
     done = [k for k, (_, te) in enumerate(folds) if not np.isnan(p2[[i for i in te if i in where]]).any()]

@@ -711,6 +711,7 @@ class Model:
             from .encoder import load_reranker
             self._reranker_obj = load_reranker(Path(self.path) / self.card["reranker"]["file"])
             self._reranker_obj.threads = self.rerank_threads
+            self._reranker_obj.sentence_scorer = self.sentence_scores  # window="key" reads by them
         return self._reranker_obj
 
     def stage1_scores(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -776,28 +777,31 @@ class Model:
             out.append(terms)
         return out
 
+    def sentence_scores(self, sentences: Sequence[str]) -> np.ndarray:
+        """How deed-like each sentence reads to the label model (its linear score, nudged: never a
+        photo caption or credit, rather not a heading or a quote, a little for the first three)."""
+        if not len(sentences):
+            return np.zeros(0)
+        coef, _, _ = self._parts()
+        Xf = self.label_pipeline.named_steps["features"].transform(
+            [{"title": "", "lead": "", "text": x} for x in sentences])
+        s = np.asarray(Xf @ coef, dtype=float).ravel()
+        # nudges in units of the scores' spread, so they mean the same for any model's scale
+        spread = float(np.std(s)) or 1.0
+        lens = np.array([len(x) for x in sentences])
+        nudge = np.where(lens < 40, -0.25, 0.0) + np.where(np.arange(len(sentences)) < 3, 0.075, 0.0)
+        nudge = nudge + np.array([-0.15 if x[:1] in _QUOTES else 0.0 for x in sentences])
+        s = s + spread * nudge
+        s[[bool(_CAPTION.search(x)) for x in sentences]] -= 1e6
+        return s
+
     def reason(self, rec: dict[str, Any]) -> str:
         """The sentence of the article that the model finds most deed-like."""
         title, lead, text = article_parts(rec)
-        sents = split_sentences(lead) + split_sentences(text)
+        sents = (split_sentences(lead) + split_sentences(text))[:80]
         if not sents:
             return title.strip()
-        sents = sents[:80]
-        sents_rec = [{"title": "", "lead": "", "text": s} for s in sents]
-        coef, _, _ = self._parts()
-        Xf = self.label_pipeline.named_steps["features"].transform(sents_rec)
-        s = np.asarray(Xf @ coef, dtype=float).ravel()
-        # never a photo caption or credit (unless there is nothing else); prefer sentences of
-        # reasonable length (not headings), narration over quotes, and the lead and first sentences
-        # (where the deed is usually told) -- nudges in units of the scores' spread, so they mean
-        # the same for any model's scale
-        spread = float(np.std(s)) or 1.0
-        lens = np.array([len(x) for x in sents])
-        nudge = np.where(lens < 40, -0.25, 0.0) + np.where(np.arange(len(sents)) < 3, 0.075, 0.0)
-        nudge = nudge + np.array([-0.15 if x[:1] in _QUOTES else 0.0 for x in sents])
-        s = s + spread * nudge
-        s[[bool(_CAPTION.search(x)) for x in sents]] -= 1e6
-        return sents[int(np.argmax(s))]
+        return sents[int(np.argmax(self.sentence_scores(sents)))]
 
     def score(self, records: Sequence[dict[str, Any]], *, explain: bool = True,
               details: bool = True) -> list[dict[str, Any]]:

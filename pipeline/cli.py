@@ -343,17 +343,21 @@ def models_show(obj: Ctx, version: str | None) -> None:
 @click.option("--t0", type=float, default=None, help="Stage-1 score from which the encoder re-reads (default 0.01).")
 @click.option("--top-layers", type=click.IntRange(1, 12), default=None,
               help="e5 layers fine-tuned, counted from the top (default: EncoderReranker's, 3).")
+@click.option("--window", type=click.Choice(["head", "key"]), default=None,
+              help="What the encoder reads: the first 192 tokens (head, the default) or the title, first "
+                   "sentence and the label model's most deed-like sentences (key).")
 @click.option("--promote", is_flag=True, help="Promote the new version once trained.")
 @click.pass_obj
 @fatal_errors
 def models_rerank(obj: Ctx, version: str, extra_labels: tuple[str, ...], no_decisions: bool, t0: float | None,
-                  top_layers: int | None, promote: bool) -> None:
+                  top_layers: int | None, window: str | None, promote: bool) -> None:
     """Add a fine-tuned encoder second stage to VERSION, as a new version (needs the rerank extra;
     about 1.5 hours on 2 cores)."""
     from .train import RERANK_T0, rerank_cli
     card = rerank_cli(version, models_dir=obj.cfg.models_dir, extra_labels=list(extra_labels),
                       store=None if no_decisions else obj.store, t0=RERANK_T0 if t0 is None else t0,
-                      params=None if top_layers is None else {"top_layers": top_layers}, promote=promote,
+                      params={k: v for k, v in (("top_layers", top_layers), ("window", window)) if v is not None},
+                      promote=promote,
                       log=lambda m: click.echo(m, err=True))
     click.echo(json.dumps({k: card[k] for k in ("version", "metrics", "thresholds", "reranker", "path")},
                           ensure_ascii=False, indent=1, default=str))

