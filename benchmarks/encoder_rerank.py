@@ -2,14 +2,17 @@
 
     python benchmarks/encoder_rerank.py [--model models/<version>] [--t0 0.01] [--folds 0,1,2,3,4]
                                         [--top-layers 3] [--max-len 192] [--epochs 3]
-                                        [--state /tmp/nguoitot-cache/encoder_rerank]
+                                        [--window head|key] [--state /tmp/nguoitot-cache/encoder_rerank]
 
 Stage 1 is the model's own out-of-fold scores (``oof.jsonl`` in its folder, written by
 ``nguoitot train`` on the grouped folds of ``pipeline.train.cv_folds``). Stage 2 is
 :class:`pipeline.encoder.EncoderReranker`, fine-tuned on the SAME folds, on the labelled
 articles whose stage-1 score is at least ``--t0`` (the only ones it would ever see). The
 combined score is :func:`pipeline.encoder.combine_logits` (mean log-odds; nothing fitted),
-and articles below ``--t0`` keep their stage-1 score.
+and articles below ``--t0`` keep their stage-1 score. ``--window key`` makes stage 2 read the
+title, the first sentence and the sentences a label model finds most deed-like instead of the
+first tokens; that label model is refit on each fold's training articles (a few minutes a fold),
+so no test article's label chooses what is read of it, and the frozen states are built per fold.
 
 Prints, over the folds done so far, natural-rate PR-AUC (cells reweighted to the press, as
 on the card), precision/recall at the threshold chosen for precision 0.85, and the paired

