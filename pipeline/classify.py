@@ -777,31 +777,42 @@ class Model:
             out.append(terms)
         return out
 
-    def sentence_scores(self, sentences: Sequence[str]) -> np.ndarray:
-        """How deed-like each sentence reads to the label model (its linear score, nudged: never a
-        photo caption or credit, rather not a heading or a quote, a little for the first three)."""
-        if not len(sentences):
-            return np.zeros(0)
+    def sentence_scores(self, groups: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """How deed-like each sentence reads to the label model, per group (one group per article;
+        all sentences go through the features at once, ~9x faster than a call per article): its
+        linear score, nudged: never a photo caption or credit, rather not a heading or a quote, a
+        little for the group's first three."""
+        flat = [x for g in groups for x in g]
+        if not flat:
+            return [np.zeros(0) for _ in groups]
         coef, _, _ = self._parts()
-        Xf = self.label_pipeline.named_steps["features"].transform(
-            [{"title": "", "lead": "", "text": x} for x in sentences])
-        s = np.asarray(Xf @ coef, dtype=float).ravel()
-        # nudges in units of the scores' spread, so they mean the same for any model's scale
-        spread = float(np.std(s)) or 1.0
-        lens = np.array([len(x) for x in sentences])
-        nudge = np.where(lens < 40, -0.25, 0.0) + np.where(np.arange(len(sentences)) < 3, 0.075, 0.0)
-        nudge = nudge + np.array([-0.15 if x[:1] in _QUOTES else 0.0 for x in sentences])
-        s = s + spread * nudge
-        s[[bool(_CAPTION.search(x)) for x in sentences]] -= 1e6
-        return s
+        Xf = self.label_pipeline.named_steps["features"].transform([{"title": "", "lead": "", "text": x} for x in flat])
+        raw = np.asarray(Xf @ coef, dtype=float).ravel()
+        out, at = [], 0
+        for g in groups:
+            s, at = raw[at:at + len(g)].copy(), at + len(g)
+            if not len(g):
+                out.append(s)
+                continue
+            # nudges in units of the scores' spread, so they mean the same for any model's scale
+            spread = float(np.std(s)) or 1.0
+            lens = np.array([len(x) for x in g])
+            nudge = np.where(lens < 40, -0.25, 0.0) + np.where(np.arange(len(g)) < 3, 0.075, 0.0)
+            nudge = nudge + np.array([-0.15 if x[:1] in _QUOTES else 0.0 for x in g])
+            s = s + spread * nudge
+            s[[bool(_CAPTION.search(x)) for x in g]] -= 1e6
+            out.append(s)
+        return out
+
+    def reasons(self, records: Sequence[dict[str, Any]]) -> list[str]:
+        """For each article, the sentence the model finds most deed-like (the title if none)."""
+        parts = [article_parts(r) for r in records]
+        groups = [(split_sentences(lead) + split_sentences(text))[:80] for _, lead, text in parts]
+        return [g[int(np.argmax(s))] if g else title.strip()
+                for (title, _, _), g, s in zip(parts, groups, self.sentence_scores(groups))]
 
     def reason(self, rec: dict[str, Any]) -> str:
-        """The sentence of the article that the model finds most deed-like."""
-        title, lead, text = article_parts(rec)
-        sents = (split_sentences(lead) + split_sentences(text))[:80]
-        if not sents:
-            return title.strip()
-        return sents[int(np.argmax(self.sentence_scores(sents)))]
+        return self.reasons([rec])[0]
 
     def score(self, records: Sequence[dict[str, Any]], *, explain: bool = True,
               details: bool = True) -> list[dict[str, Any]]:
@@ -832,9 +843,10 @@ class Model:
                 out[i][key] = code
                 if key == "field":
                     out[i]["field_conf"] = conf
+        if explain:
+            for i, why in zip(flagged, self.reasons(frecs)):
+                out[i]["reason"] = why
         for i in flagged:
-            if explain:
-                out[i]["reason"] = self.reason(records[i])
             if details:
                 out[i]["exemplars"] = _exemplars(records[i], out[i]["label"])
                 out[i]["place"] = _place(records[i])

@@ -267,38 +267,51 @@ WINDOWS = ("head", "key")
 _MAX_SENTENCES = 150
 
 
-def key_window(rec: dict[str, Any], sentence_scores: Callable[[Sequence[str]], np.ndarray], max_len: int,
-               tok: Any = None) -> str:
-    """What the encoder reads of a long article when ``window="key"``: the title, the first
+SentenceScorer = Callable[[Sequence[Sequence[str]]], "list[np.ndarray]"]
+
+
+def key_windows(records: Sequence[dict[str, Any]], sentence_scores: SentenceScorer, max_len: int,
+                tok: Any = None) -> list[str]:
+    """What the encoder reads of each article when ``window="key"``: the title, the first
     sentence, then the sentences ``sentence_scores`` finds most deed-like, as many as fit in
-    ``max_len`` tokens, in reading order (" … " where sentences were skipped). Short articles
-    come out whole. The deed is often told past the first 192 tokens: in the labelled label-2
-    articles the label model's reason sentence starts there in 43% of those the first tokens
-    flagged and 51% of those they missed."""
+    ``max_len`` tokens, in reading order (" … " where sentences were skipped); articles that
+    fit come out whole. ``sentence_scores`` takes a group of sentences per article (the label
+    model's :meth:`pipeline.classify.Model.sentence_scores`). The deed is often told past the
+    first 192 tokens: in the labelled label-2 articles the label model's reason sentence starts
+    there in 43% of those the first tokens flagged and 51% of those they missed."""
     from .classify import article_parts, split_sentences
     tok = tok or load_e5()[2]
-    title, lead, text = article_parts(rec)
-    title = title.strip()
-    sents = (split_sentences(lead) + split_sentences(text))[:_MAX_SENTENCES]
-    budget = max_len - 2 - 3 - (tok.counts([title])[0] + 1 if title else 0)  # BOS/EOS, "passage: "
-    cost = [c + 1 for c in tok.counts(sents)]
-    if sum(cost) <= budget:
-        return article_text(rec)
-    keep: list[int] = []
-    order = [0] + [int(i) for i in np.argsort(-np.asarray(sentence_scores(sents[1:]), dtype=float), kind="stable") + 1]
-    for i in order:
-        if cost[i] <= budget:
-            keep.append(i)
-            budget -= cost[i] + 1  # a gap mark may follow
-        if budget < 8:
-            break
-    keep.sort()
-    parts = [title] if title else []
-    for j, i in enumerate(keep):
-        if j and i != keep[j - 1] + 1:
-            parts.append("…")
-        parts.append(sents[i])
-    return " ".join(parts) if parts else article_text(rec)
+    out: list[str | None] = []
+    todo: list[tuple[int, str, list[str], list[int], int]] = []
+    for rec in records:
+        title, lead, text = article_parts(rec)
+        title = title.strip()
+        sents = (split_sentences(lead) + split_sentences(text))[:_MAX_SENTENCES]
+        budget = max_len - 2 - 3 - (tok.counts([title])[0] + 1 if title else 0)  # BOS/EOS, "passage: "
+        cost = [c + 1 for c in tok.counts(sents)]
+        if sum(cost) <= budget:
+            out.append(article_text(rec))
+        else:
+            todo.append((len(out), title, sents, cost, budget))
+            out.append(None)
+    # the first sentence is always read; the rest compete (scored as a group without it)
+    scores = sentence_scores([sents[1:] for _, _, sents, _, _ in todo]) if todo else []
+    for (at, title, sents, cost, budget), s in zip(todo, scores):
+        keep: list[int] = []
+        for i in [0] + [int(j) + 1 for j in np.argsort(-np.asarray(s, dtype=float), kind="stable")]:
+            if cost[i] <= budget:
+                keep.append(i)
+                budget -= cost[i] + 1  # a gap mark may follow
+            if budget < 8:
+                break
+        keep.sort()
+        parts = [title] if title else []
+        for j, i in enumerate(keep):
+            if j and i != keep[j - 1] + 1:
+                parts.append("…")
+            parts.append(sents[i])
+        out[at] = " ".join(parts)
+    return [x if x is not None else "" for x in out]
 
 
 @dataclass
@@ -348,7 +361,7 @@ class EncoderReranker:
         self.threads = threads
         self.window = window
         # window="key": how deed-like each sentence reads (the stage-1 model's, set by its owner)
-        self.sentence_scorer: Callable[[Sequence[str]], np.ndarray] | None = None
+        self.sentence_scorer: SentenceScorer | None = None
 
     # scikit-learn contract
     _PARAMS = ("top_layers", "max_len", "epochs", "lr", "head_lr", "batch_size", "weight_decay", "warmup",
@@ -373,15 +386,14 @@ class EncoderReranker:
 
     def texts(self, records: Sequence[dict[str, Any]]) -> list[str]:
         """What the encoder reads of each article: the first ``max_len`` tokens (``window="head"``),
-        or the title, first and most deed-like sentences (``"key"``, :func:`key_window`)."""
+        or the title, first and most deed-like sentences (``"key"``, :func:`key_windows`)."""
         if self.window == "head":
             return [article_text(r) for r in records]
         if self.window != "key":
             raise ValueError(f"unknown window {self.window!r} (one of {', '.join(WINDOWS)})")
         if self.sentence_scorer is None:
             raise ValueError('window="key" needs a sentence_scorer (the stage-1 model\'s sentence_scores)')
-        tok = load_e5()[2]
-        return [key_window(r, self.sentence_scorer, self.max_len, tok) for r in records]
+        return key_windows(records, self.sentence_scorer, self.max_len)
 
     def lower_states(self, records: Sequence[dict[str, Any]], batch_size: int = 32,
                      progress: Callable[[int], None] | None = None) -> LowerStates:
@@ -618,7 +630,7 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
                        folds: Sequence[tuple[np.ndarray, np.ndarray]], *, t0: float, key: str,
                        params: dict[str, Any] | None = None, state_dir: str | Path,
                        scores_dir: str | Path | None = None, only: Sequence[int] | None = None,
-                       fold_scorer: Callable[[int], Callable[[Sequence[str]], np.ndarray]] | None = None,
+                       fold_scorer: Callable[[int], SentenceScorer] | None = None,
                        log: Callable[[str], None] | None = print) -> np.ndarray:
     """Out-of-fold P(label 2) of the reranker on the labelled articles whose stage-1 score is at
     least ``t0`` (NaN elsewhere), fit on the SAME folds as stage 1.

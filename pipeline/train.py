@@ -469,7 +469,7 @@ def oof_scores(make: Callable[[], Any], records: Sequence[dict[str, Any]],
 
 
 def fold_sentence_scorers(records: Sequence[dict[str, Any]], folds: Sequence[tuple[np.ndarray, np.ndarray]],
-                          make: Callable[[], Any]) -> Callable[[int], Callable[[Sequence[str]], np.ndarray]]:
+                          make: Callable[[], Any]) -> Callable[[int], Any]:
     """``k -> sentence scores of a label model fit on fold k's training articles`` (fit when first
     asked), for a second stage that reads the key sentences (``window="key"``) chosen by a model
     that has not seen the fold's test articles."""

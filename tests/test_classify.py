@@ -173,6 +173,19 @@ def test_reason_is_never_a_photo_caption():
     assert reason.startswith("Chiều 5/6")
 
 
+def test_reasons_of_a_batch_are_each_articles_own(press_by_id):
+    """All sentences go through the features in one call; each article still gets the sentence
+    it would get alone (the nudges are per article: first three, spread)."""
+    from pipeline.classify import load_model
+    m = load_model()
+    recs = list({r["text"]: r for r in list(press_by_id.values())[:80] if r.get("text")}.values())[:25]  # no duplicates
+    recs.insert(3, {"title": "Chỉ có tiêu đề", "text": ""})
+    batch = m.reasons(recs)
+    assert batch == [m.reasons([r])[0] for r in recs]
+    assert batch[3] == "Chỉ có tiêu đề" and len(set(batch)) >= len(recs) - 2  # near-copies may share one
+    assert all(b in r.get("lead", "") + r["text"] for b, r in zip(batch, recs) if r["text"])
+
+
 def test_syllable_views_equal_one_tfidf_vectorizer_per_view(press_by_id):
     """One tokenisation for all views gives what a TfidfVectorizer per view would (widths above
     the vocabulary: no ties at a cut-off), padded to the layout's widths."""

