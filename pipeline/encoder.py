@@ -664,6 +664,7 @@ def cross_val_reranker(records: Sequence[dict[str, Any]], stage1: np.ndarray,
     todo = [k for k in (range(len(folds)) if only is None else only) if pending(k)]
     if not todo:
         return p2
+
     def frozen(path: Path, scorer: Callable[[], Any] | None = None) -> LowerStates:
         if path.is_file():
             return load_states(path)

@@ -476,7 +476,7 @@ def fold_sentence_scorers(records: Sequence[dict[str, Any]], folds: Sequence[tup
     from .classify import Model, fit_target
     recs = list(records)
 
-    def scorer(k: int) -> Callable[[Sequence[str]], np.ndarray]:
+    def scorer(k: int) -> Callable[[Sequence[Sequence[str]]], list[np.ndarray]]:
         tr = folds[k][0]
         pipe = make()
         pipe.fit([recs[i] for i in tr], fit_target([recs[i] for i in tr], pipe))
