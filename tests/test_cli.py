@@ -113,5 +113,8 @@ def test_models_rerank_passes_its_settings_and_rejects_bad_ones(tmp_path, monkey
     assert seen["version"] == "v1" and seen["params"] == {"top_layers": 6} and seen["store"] is None
     assert json.loads(res.stdout)["version"] == "v2"
     res = CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1"])
-    assert res.exit_code == 0 and seen["params"] is None and seen["store"] is not None
+    assert res.exit_code == 0 and seen["params"] == {} and seen["store"] is not None
+    res = CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1", "--window", "key"])
+    assert res.exit_code == 0 and seen["params"] == {"window": "key"}
     assert CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1", "--top-layers", "13"]).exit_code == 2
+    assert CliRunner().invoke(main, ["--config", str(cfg), "models", "rerank", "v1", "--window", "tail"]).exit_code == 2
