@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sklearn.metrics import average_precision_score  # noqa: E402
 
-from pipeline.classify import fit_target, make_label_pipeline  # noqa: E402
+from pipeline.classify import make_label_pipeline  # noqa: E402
 from pipeline.config import shared_corpora  # noqa: E402
 from pipeline.train import (cells_of, choose_thresholds, cv_folds, default_label_paths, groups_of,  # noqa: E402
-                            load_training_data, natural_weights, weighted_pr)
+                            load_training_data, natural_weights, oof_scores, weighted_pr)
 
 
 def learning_curve(records: list[dict], fractions: list[float], n_folds: int = 5, seed: int = 0) -> list[dict]:
@@ -39,19 +39,15 @@ def learning_curve(records: list[dict], fractions: list[float], n_folds: int = 5
     rows = []
     for frac in fractions:
         t = time.time()
-        oof = np.zeros(len(records))
-        n_train = []
+        sub_folds = []
         for tr, te in folds:
             own = np.unique(groups[tr])
             keep = set(rng.choice(own, max(1, round(len(own) * frac)), replace=False).tolist())
-            sub = [int(i) for i in tr if groups[i] in keep]
-            n_train.append(len(sub))
-            pipe = make_label_pipeline(seed=seed)
-            pipe.fit([records[i] for i in sub], fit_target([records[i] for i in sub], pipe))
-            oof[te] = pipe.predict_proba([records[i] for i in te])[:, 1]
+            sub_folds.append((np.array([i for i in tr if groups[i] in keep]), te))
+        oof = oof_scores(lambda: make_label_pipeline(seed=seed), records, sub_folds)
         th = choose_thresholds(y2[ev], oof[ev], w[ev])["label2"]
         p, r = weighted_pr(y2[ev], oof[ev], w[ev], th)
-        rows.append({"fraction": frac, "train_articles": int(np.mean(n_train)),
+        rows.append({"fraction": frac, "train_articles": int(np.mean([len(tr) for tr, _ in sub_folds])),
                      "pr_auc": float(average_precision_score(y2[ev], oof[ev], sample_weight=w[ev])),
                      "precision": p, "recall": r, "seconds": time.time() - t})
     return rows

@@ -281,7 +281,7 @@ def key_windows(records: Sequence[dict[str, Any]], sentence_scores: SentenceScor
     there in 43% of those the first tokens flagged and 51% of those they missed."""
     from .classify import article_parts, split_sentences
     tok = tok or load_e5()[2]
-    out: list[str | None] = []
+    out: list[str] = []
     todo: list[tuple[int, str, list[str], list[int], int]] = []
     for rec in records:
         title, lead, text = article_parts(rec)
@@ -293,9 +293,11 @@ def key_windows(records: Sequence[dict[str, Any]], sentence_scores: SentenceScor
             out.append(article_text(rec))
         else:
             todo.append((len(out), title, sents, cost, budget))
-            out.append(None)
+            out.append("")
     # the first sentence is always read; the rest compete (scored as a group without it)
     scores = sentence_scores([sents[1:] for _, _, sents, _, _ in todo]) if todo else []
+    if len(scores) != len(todo):
+        raise ValueError(f"the sentence scorer gave {len(scores)} score arrays for {len(todo)} articles")
     for (at, title, sents, cost, budget), s in zip(todo, scores):
         keep: list[int] = []
         for i in [0] + [int(j) + 1 for j in np.argsort(-np.asarray(s, dtype=float), kind="stable")]:
@@ -311,7 +313,7 @@ def key_windows(records: Sequence[dict[str, Any]], sentence_scores: SentenceScor
                 parts.append("…")
             parts.append(sents[i])
         out[at] = " ".join(parts)
-    return [x if x is not None else "" for x in out]
+    return out
 
 
 @dataclass

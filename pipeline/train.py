@@ -788,9 +788,9 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
         f"labelled articles score >= {t0}")
     # the out-of-fold scores (hours of fine-tuning) stay beside the stage-1 version whose folds
     # they follow, so a rerun resumes even on another machine; the frozen states are a cache
-    stage1_model = Model.load(src, rerank=False)
+    stage1_model = Model.load(src, rerank=False) if rr.window != "head" else None
     fold_scorer = None
-    if rr.window != "head":  # sentences chosen by each fold's own label model (same settings)
+    if stage1_model is not None:  # sentences chosen by each fold's own label model (same settings)
         from sklearn.base import clone
         fold_scorer = fold_sentence_scorers(records, folds, lambda: clone(stage1_model.label_pipeline))
     p2 = cross_val_reranker(records, s1, folds, t0=t0, key=base["version"], params=rr.get_params(),
@@ -820,7 +820,7 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     # an interrupted final fit resumes (on a later day too: the name leaves out the date)
     final_ckpt = states_file.with_name(f"final-{version.rsplit('-', 1)[-1]}.ckpt")
     final_rr = EncoderReranker(**rr.get_params())
-    final_rr.sentence_scorer = stage1_model.sentence_scores
+    final_rr.sentence_scorer = stage1_model.sentence_scores if stage1_model is not None else None
     final_rr = final_rr.fit(X, [int(records[i]["label"]) for i in fit_on],
                                                       log=lambda m: say(f"final fit {m}"), checkpoint=final_ckpt)
     say(f"final fit on {len(fit_on)} articles in {time.time() - t:.0f}s")
