@@ -283,12 +283,15 @@ def key_windows(records: Sequence[dict[str, Any]], sentence_scores: SentenceScor
     tok = tok or load_e5()[2]
     out: list[str] = []
     todo: list[tuple[int, str, list[str], list[int], int]] = []
+    split = []
     for rec in records:
         title, lead, text = article_parts(rec)
-        title = title.strip()
-        sents = (split_sentences(lead) + split_sentences(text))[:_MAX_SENTENCES]
-        budget = max_len - 2 - 3 - (tok.counts([title])[0] + 1 if title else 0)  # BOS/EOS, "passage: "
-        cost = [c + 1 for c in tok.counts(sents)]
+        split.append((title.strip(), (split_sentences(lead) + split_sentences(text))[:_MAX_SENTENCES]))
+    counts = iter(tok.counts([x for title, sents in split for x in (title, *sents)]))  # one tokenizer pass
+    for rec, (title, sents) in zip(records, split):
+        n_title = next(counts)
+        budget = max_len - 2 - 3 - (n_title + 1 if title else 0)  # BOS/EOS, "passage: "
+        cost = [next(counts) + 1 for _ in sents]
         if sum(cost) <= budget:
             out.append(article_text(rec))
         else:
