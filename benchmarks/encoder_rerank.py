@@ -3,6 +3,7 @@
     python benchmarks/encoder_rerank.py [--model models/<version>] [--t0 0.01] [--folds 0,1,2,3,4]
                                         [--top-layers 3] [--max-len 192] [--epochs 3]
                                         [--window head|key] [--state /tmp/nguoitot-cache/encoder_rerank]
+                                        [--sweep 0.02,0.05,0.1]
 
 Stage 1 is the model's own out-of-fold scores (``oof.jsonl`` in its folder, written by
 ``nguoitot train`` on the grouped folds of ``pipeline.train.cv_folds``). Stage 2 is
@@ -21,6 +22,10 @@ then about 14 minutes per fold on 2 cores (28 with ``--top-layers 6``); each fol
 saved as it ends, so an interrupted run resumes where it stopped: with ``--model``, in that
 version's ``stage2-cv/`` folder, shared with ``nguoitot models rerank`` (which then skips the
 folds done here); without, in ``--state``, beside the frozen layers' states.
+
+``--sweep`` adds a table for a scoring-time trade-off that needs no new fit: stage 2 re-reads
+only the articles whose stage-1 score is at least each given value (the encoder's cost is the
+share of the stream it re-reads), the rest keep their stage-1 score.
 """
 from __future__ import annotations
 
@@ -71,6 +76,34 @@ def report(records: list[dict], y2: np.ndarray, rows: dict[str, np.ndarray], bas
         print(f"{name:34s} {ap:11.4f} {p:6.3f} {r:6.3f}   {diff}")
 
 
+def sweep(records: list[dict], y2: np.ndarray, s1: np.ndarray, p2: np.ndarray, t0s: list[float]) -> None:
+    """Two stages where stage 2 re-reads only the articles with stage-1 score >= t: the share of the
+    natural stream re-read (the encoder's cost) against natural PR-AUC and the operating point."""
+    ev = cells_of(records) != ""
+    w = natural_weights(records)
+
+    def two(t: float) -> np.ndarray:
+        s = s1.copy()
+        m = (s1 >= t) & ~np.isnan(p2)
+        s[m] = combine_logits(s1[m], p2[m])
+        return s
+
+    base = two(t0s[0])
+    print(f"\n{'re-read from':>12s} {'share re-read':>13s} {'nat. PR-AUC':>11s} {'P@t':>6s} {'R@t':>6s}"
+          f"   paired vs t0={t0s[0]} [95% CI]")
+    for t in t0s:
+        s = two(t)
+        ap = average_precision_score(y2[ev], s[ev], sample_weight=w[ev])
+        th = choose_thresholds(y2[ev], s[ev], w[ev])
+        p, r = weighted_pr(y2[ev], s[ev], w[ev], th["label2"])
+        share = float(w[ev][s1[ev] >= t].sum() / w[ev].sum())
+        diff = ""
+        if t != t0s[0]:
+            d = paired_pr_auc_difference(records, base, s, n_boot=1000)
+            diff = f"{d['difference']:+.4f} [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]"
+        print(f"{t:12.3f} {share:13.1%} {ap:11.4f} {p:6.3f} {r:6.3f}   {diff}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=None, help="model folder with oof.jsonl (default: bundled)")
@@ -84,6 +117,10 @@ def main() -> None:
                     help="what stage 2 reads: the first --max-len tokens, or the key sentences chosen by "
                          "each fold's own stage-1 model (fit here, ~2 min a fold)")
     ap.add_argument("--state", type=Path, default=Path("/tmp/nguoitot-cache/encoder_rerank"))
+    ap.add_argument("--sweep", default="",
+                    help="t0 values (e.g. 0.02,0.05,0.1) at which to report the two stages had stage 2 "
+                         "re-read only the articles above them (the same fitted folds: a scoring-time "
+                         "speed/quality trade-off)")
     a = ap.parse_args()
     model_dir = a.model or BUNDLED_MODEL_DIR
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
@@ -126,6 +163,8 @@ def main() -> None:
     report(sub, y2[keep], {"stage 1 (label model, out of fold)": s1[keep],
                            "stage 2 alone above t0": alone,
                            "two stages (mean log-odds)": both}, "stage 1 (label model, out of fold)")
+    if a.sweep:
+        sweep(sub, y2[keep], s1[keep], p2[keep], [a.t0] + [float(t) for t in a.sweep.split(",") if t.strip()])
 
 
 if __name__ == "__main__":
