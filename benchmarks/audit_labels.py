@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -41,46 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import average_precision_score  # noqa: E402
 
+from pipeline.audit import AUDIT_FILE, read_audit, relabel, summary  # noqa: E402
 from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
 from pipeline.train import (cells_of, choose_thresholds, cv_folds, default_label_paths, load_training_data,  # noqa: E402
                             natural_weights, oof_scores, paired_pr_auc_difference, weighted_pr)
-
-GROUPS = ("suspect-fn", "suspect-fp", "control-2", "control-1")
-
-
-def adjudicate(first: int, readings: Sequence[int]) -> int:
-    """The majority of the first label and the re-readings; the first label when there is none."""
-    votes = Counter([int(first), *map(int, readings)])
-    label, n = votes.most_common(1)[0]
-    return int(label) if n * 2 > sum(votes.values()) else int(first)
-
-
-def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per group: articles, each reader's agreement with the first label, the share both readers
-    overturn, and the first -> audited label counts."""
-    out = {}
-    for g in GROUPS:
-        rs = [r for r in rows if r["group"] == g]
-        if not rs:
-            continue
-        first = np.array([r["original"] for r in rs])
-        R = np.array([r["readings"] for r in rs])
-        both = (R[:, 0] != first) & (R[:, 1] != first) & (R[:, 0] == R[:, 1])
-        out[g] = {"n": len(rs),
-                  "reader_agrees": [round(float((R[:, k] == first).mean()), 3) for k in range(R.shape[1])],
-                  "readers_agree": round(float((R[:, 0] == R[:, 1]).mean()), 3),
-                  "overturned": round(float(np.mean([adjudicate(r["original"], r["readings"]) != r["original"]
-                                                     for r in rs])), 3),
-                  "both_against": int(both.sum()),
-                  "moves": dict(Counter(f"{r['original']}->{adjudicate(r['original'], r['readings'])}" for r in rs))}
-    return out
-
-
-def relabel(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records with each audited article's label replaced by the adjudicated one."""
-    new = {r["id"]: adjudicate(r["original"], r["readings"]) for r in rows}
-    return [{**r, "label": new[r["id"]]} if r["id"] in new else r for r in records]
-
 
 def natural_metrics(records: Sequence[dict[str, Any]], scores: np.ndarray) -> tuple[float, float, float]:
     """Natural-rate PR-AUC of label 2 and precision / recall at the precision-0.85 threshold."""
@@ -95,11 +58,11 @@ def natural_metrics(records: Sequence[dict[str, Any]], scores: np.ndarray) -> tu
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--audit", type=Path, default=ROOT / "corpora" / "labels" / "audit.jsonl")
+    ap.add_argument("--audit", type=Path, default=AUDIT_FILE)
     ap.add_argument("--model", type=Path, default=None, help="model folder with oof.jsonl (default: bundled)")
     ap.add_argument("--refit", action="store_true", help="fit stage 1 on the first and on the audited labels")
     a = ap.parse_args(argv)
-    rows = [json.loads(line) for line in a.audit.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_audit(a.audit)
     print(f"{len(rows)} re-read articles in {a.audit}")
     print(f"\n{'group':12s} {'n':>4s} {'reader A = first':>16s} {'reader B = first':>16s} {'A = B':>6s} "
           f"{'overturned':>10s}  first -> audited")

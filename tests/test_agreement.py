@@ -1,15 +1,19 @@
-"""A second, blind reading of 240 labelled articles agrees with the labels (benchmarks/agreement.py)."""
+"""Blind second readings: 240 random labelled articles agree with the labels (benchmarks/agreement.py);
+the audit of the model's surest errors (pipeline.audit, benchmarks/audit_labels.py)."""
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from agreement import agreement  # noqa: E402
 
+from pipeline.audit import AUDIT_FILE, GROUPS, adjudicate, read_audit, relabel, summary  # noqa: E402
 from pipeline.train import cell_populations, default_label_paths, load_training_data  # noqa: E402
 
 
@@ -28,8 +32,7 @@ def test_second_reader_agrees_and_the_weights_follow_the_cells(corpora):
     assert bad["second_reader_precision_natural"] < 0.3 and bad["kappa_label2"] < 0.1
 
 
-# --- the blind audit of the model's surest errors (benchmarks/audit_labels.py) ------------------
-from audit_labels import GROUPS, adjudicate, relabel, summary  # noqa: E402
+# --- the blind audit of the model's surest errors ------------------------------------------------
 
 
 def test_adjudication_is_the_majority_of_three_readings():
@@ -40,7 +43,7 @@ def test_adjudication_is_the_majority_of_three_readings():
 
 
 def test_audit_file_is_a_blind_double_reading_of_team_labels(corpora):
-    rows = [json.loads(line) for line in open(ROOT / "corpora" / "labels" / "audit.jsonl", encoding="utf-8")]
+    rows = read_audit(AUDIT_FILE)
     first = {}
     for name in {r["original_source"] for r in rows}:
         assert name != "seed.jsonl"  # the guide's own labels are the definition: never overturned
@@ -63,3 +66,14 @@ def test_audit_file_is_a_blind_double_reading_of_team_labels(corpora):
     recs = [{"id": r["id"], "label": r["original"]} for r in rows] + [{"id": "untouched", "label": 1}]
     out = relabel(recs, rows)
     assert [o["label"] for o in out[:-1]] == [r["label"] for r in rows] and out[-1] == recs[-1]
+
+
+def test_a_bad_audit_line_names_its_file_and_line(tmp_path):
+    p = tmp_path / "audit.jsonl"
+    p.write_text('{"id": "a", "group": "control-1", "original": 1, "readings": [1, 1]}\n{"id": "b", "label": 2}\n',
+                 encoding="utf-8")
+    with pytest.raises(ValueError, match=r"audit.jsonl:2: no group, original, readings"):
+        read_audit(p)
+    p.write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"audit.jsonl:1: not JSON"):
+        read_audit(p)
