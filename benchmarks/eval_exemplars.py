@@ -1,11 +1,14 @@
 """Exemplar-name precision and recall against the seed labels' exemplars.
 
-    nice python benchmarks/eval_exemplars.py [--limit N] [--show K] [--team N]
+    nice python benchmarks/eval_exemplars.py [--limit N] [--show K] [--team N | --dev N]
 
 Items: seed labels with label 2 (the heuristics of ``pipeline.nlp.exemplars`` were tuned on
 them), or with ``--team N`` a seeded random N of the team's label-2 items
 (``corpora/labels/team*.jsonl``, our readers' exemplars): a check on articles the tuning
-never saw. A predicted name matches a gold exemplar when one normalised name
+never saw. ``--team 200`` is the **check set**: never read for tuning. ``--dev N`` is a seeded
+random N of the other team label-2 items (the check set's 200 excluded, drawn with the same code
+so the check set stays identical): read its errors (``--show``) when tuning, not the check set's.
+A predicted name matches a gold exemplar when one normalised name
 (pipeline.nlp.normalize_name, case-folded) contains the other on syllable boundaries.
 Precision = matched predictions / predictions; recall = matched gold exemplars / gold
 exemplars (micro).
@@ -40,6 +43,23 @@ def one_per_person(gold: list[str]) -> list[str]:
         extra = [x for x in parts[1:] if _is_person_name(normalize_name(x))]
         out.extend([g] + extra if extra else [g])
     return out
+
+
+CHECK_N = 200  # ``--team 200``: the held-out check set
+
+
+def team_sample(pairs, n):
+    """A seeded random n of the (id-sorted) team items: ``--team``; n = CHECK_N is the check set."""
+    import random
+    return random.Random(20261203).sample(pairs, min(n, len(pairs)))
+
+
+def dev_sample(pairs, n):
+    """A seeded random n of the (id-sorted) team items outside the check set: ``--dev``."""
+    import random
+    check = {lab["id"] for lab, _ in team_sample(pairs, CHECK_N)}
+    rest = [p for p in pairs if p[0]["id"] not in check]
+    return random.Random(20261204).sample(rest, min(n, len(rest)))
 
 
 def score(pairs, predict, show=0, split=False):
@@ -91,13 +111,17 @@ def main(argv=None):
     ap.add_argument("--show", type=int, default=0, help="print K articles with errors")
     ap.add_argument("--ner-cache", default="", help="pickle file memoising NER per sentence across runs")
     ap.add_argument("--team", type=int, default=0, help="score N random team label-2 items instead of the seed")
+    ap.add_argument("--dev", type=int, default=0,
+                    help=f"score N random team label-2 items outside the {CHECK_N}-item check set (for tuning)")
     a = ap.parse_args(argv)
     if a.ner_cache:
         _use_ner_cache(a.ner_cache)
+    if a.team and a.dev:
+        ap.error("--team and --dev are exclusive")
     if a.team:
-        import random
-        pairs = sorted(load_team((2,)), key=lambda p: p[0]["id"])
-        pairs = random.Random(20261203).sample(pairs, min(a.team, len(pairs)))
+        pairs = team_sample(sorted(load_team((2,)), key=lambda p: p[0]["id"]), a.team)
+    elif a.dev:
+        pairs = dev_sample(sorted(load_team((2,)), key=lambda p: p[0]["id"]), a.dev)
     else:
         pairs = load_seed((2,))
     if a.limit:

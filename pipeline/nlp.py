@@ -35,7 +35,7 @@ PROFESSIONS = ("bác sĩ", "bs", "bs.", "bscki", "bsckii", "ths.bs", "ths", "ths
                "ts.bs", "pgs", "pgs.", "pgs.ts", "pgs.ts.", "gs", "gs.", "gs.ts", "gs.tskh", "tskh",
                "kỹ sư", "ks", "điều dưỡng", "y tá", "y sĩ", "dược sĩ", "lương y",
                "giáo viên", "thầy giáo", "cô giáo", "giảng viên", "hiệu trưởng", "học sinh",
-               "sinh viên", "chiến sĩ", "cán bộ", "nhà báo", "phóng viên", "nghệ sĩ", "nsnd",
+               "sinh viên", "học viên", "chiến sĩ", "cán bộ", "nhà báo", "phóng viên", "nghệ sĩ", "nsnd",
                "nsưt", "nghệ nhân", "ca sĩ", "nhạc sĩ", "họa sĩ", "vận động viên", "vđv", "cầu thủ",
                "tài xế", "lái xe", "ngư dân", "nông dân", "công nhân", "thợ", "bảo vệ",
                "nhân viên", "tình nguyện viên", "doanh nhân", "nhà khoa học", "nhà hảo tâm",
@@ -328,6 +328,34 @@ def person_mentions(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
+# A list after a titled name shares the title: "hai anh Đào Hoàng Vương và Trà Thanh Hạnh",
+# "anh Nguyễn Duy Hàm (…), Bùi Danh Hường (…) và học viên Ngô Hùng Niên", "lương y Lại Văn Út và
+# Nguyễn Thị Mỹ Phương". Each further name (its own title allowed) is one more person.
+_COORD_RE = re.compile(r"\s*(?:\([^()]{0,120}\))?\s*(?:,\s*|\s+và\s+|\s+cùng\s+(?:với\s+)?)"
+                       r"(?:(?:" + _alts(HONORIFICS + RANKS + PROFESSIONS) + r")\.?\s+){0,2}"
+                       r"(" + _CAP + r"(?:\s+" + _CAP + r"){1,4})(?![^\W_])")
+
+
+def coordinated_names(sentence: str, end: int, max_names: int = 6) -> list[tuple[str, int]]:
+    """(name, start) of the person names listed right after the name ending at ``end``."""
+    out = []
+    while len(out) < max_names:
+        m = _COORD_RE.match(sentence, end)
+        if not m:
+            break
+        toks = []
+        for t in m.group(1).split():  # capitalised words only (the regex's prefix part is case-insensitive)
+            if not t[0].isupper():
+                break
+            toks.append(t)
+        name = " ".join(toks)
+        if len(toks) < 2 or not _is_person_name(name):
+            break
+        out.append((name, m.start(1)))
+        end = m.start(1) + len(name)
+    return out
+
+
 # Full names with no honorific ("Năm 2001, Trần Trúc Ly theo chồng…"): a common surname and two
 # or three more capitalised syllables. Streets, schools and prizes are named after people too, so
 # not after a place or institution word; and not the names every street carries.
@@ -395,6 +423,9 @@ _KEEP_ABS = 1.5
 _KEEP_REL = 0.35
 _KEEP_UNIT_ABS = 3.0
 _UNIT_VS_PERSON = 0.3
+# With no person named, the collective that acts in the opening is who the story is about
+# ("Bệnh viện Đa khoa Kiên Giang vừa cứu sống…"), though named once.
+_KEEP_LONE_UNIT = 1.5
 _ACHIEVE = re.compile(r"(?<![^\W_])(thủ khoa|giải thưởng|huy chương|danh hiệu|vô địch|xuất sắc|"
                       r"tiêu biểu|điển hình|gương|người hùng|anh hùng)(?![^\W_])")
 
@@ -472,6 +503,56 @@ _LOSER_BEFORE = re.compile(r"(?<![^\W_])(?:bàn giao(?:\s+\S+){0,3}\s+cho|là c�
                            + _alts(HONORIFICS) + r"))?\s*$")
 
 
+_ROLE_NOUNS = ("du khách", "hành khách", "khách", "người dân", "ngư dân", "thuyền viên", "nạn nhân",
+               "bệnh nhân", "thí sinh", "người đàn ông", "người phụ nữ", "nữ sinh", "nam sinh", "học sinh",
+               "sinh viên", "gia đình", "người", "chủ nhân", "người mất", "người đánh rơi")
+# What was returned, handed over or paid back goes "cho" the one who lost or needed it, however many
+# words name the thing: "trao trả chiếc điện thoại iPhone 6 Plus cho chị X", "trả lại số tiền
+# 120 triệu đồng cho bà Y", "trao trả số tài sản trên 600 triệu đồng cho du khách Z".
+_HANDOVER_BEFORE = re.compile(
+    r"(?<![^\W_])(?:trả lại|trao trả|trả|bàn giao|trao lại|giao lại|gửi lại|hoàn trả|hoàn lại)"
+    r"(?:\s+[^\s,.;:()]+){0,9}?\s+cho(?:\s+(?:" + _alts(_ROLE_NOUNS) + r"))?(?:\s+(?:"
+    + _alts(HONORIFICS) + r"))?\s*$")
+# "X là chủ số tiền", "chủ số tiền trên là anh X": the owner of what was found
+_OWNER_BEFORE = re.compile(r"(?<![^\W_])(?:chủ nhân|chủ sở hữu|chủ(?:\s+của)?\s+(?:số|chiếc|túi|ví|tài sản)"
+                           r"(?:\s+[^\s,.;:()]+){0,4}?)\s+(?:là|được xác định là)(?:\s+(?:"
+                           + _alts(HONORIFICS) + r"))?\s*$")
+# Who was in danger: "hai người gặp nạn là X và Y"
+_IN_DANGER_BEFORE = re.compile(r"(?<![^\W_])(?:gặp nạn|bị nạn|mắc kẹt|bị thương|tử vong)(?:\s+(?:là|gồm))"
+                               r"(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
+# Kin of someone named, in apposition: "bà X (62 tuổi, mẹ của Hòa)", "ông Y - cha Phước", "anh Z,
+# chồng chị Bình", "bà T, vợ của hiệp sĩ H"; or "vợ là chị V". The family of the story's person
+# speaks in it; they are not who acted.
+_KIN = ("mẹ", "cha", "bố", "ba", "má", "vợ", "chồng", "con trai", "con gái", "anh trai", "em trai",
+        "chị gái", "em gái", "ông nội", "bà nội", "ông ngoại", "bà ngoại", "mẹ ruột", "cha ruột", "bố ruột",
+        "mẹ đẻ", "bố đẻ", "người nhà", "người thân")
+_KIN_AFTER = re.compile(r"^\s*[,(–-]\s*(?:[^(),;–-]{0,25},\s*)?(?:là\s+)?(?:" + _alts(_KIN)
+                        + r")(?:\s+(?:của|ruột))?\s+(?:[^\W\d_]+\s+){0,2}?[A-ZĐÀ-Ỹ]")
+_KIN_BEFORE = re.compile(r"(?<![^\W_])(?:" + _alts(_KIN) + r")(?:\s+(?:của|ruột))?(?:\s+(?:"
+                         + _alts(HONORIFICS) + r")\s+\S+)?\s+là(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
+# A title before or after a name, with "phó", "tổng", "nguyên"…; with a reporting verb the one
+# titled comments on the story ("Thượng tá X, Phó chỉ huy trưởng BĐBP, xác nhận…").
+_TITLE = (r"(?:(?:phó|tổng|nguyên|quyền|đương kim)\s+)*(?:chủ tịch|giám đốc|trưởng phòng|trưởng ban|bí thư|"
+          r"thứ trưởng|bộ trưởng|cục trưởng|vụ trưởng|chỉ huy trưởng|chính ủy|chánh văn phòng|chánh thanh tra|"
+          r"tổng biên tập|ủy viên|uỷ viên|người phát ngôn|lãnh đạo|hiệu trưởng|trưởng công an|đồn trưởng|"
+          r"trạm trưởng|trưởng trạm|trưởng đại diện|đại diện)(?![^\W_])")
+_TITLE_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*" + _TITLE)
+_TITLE_BEFORE = re.compile(r"(?<![^\W_])" + _TITLE + r"[^,.;:()]{0,40}$")
+_REPORTS = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|khẳng định|cho hay|phát biểu|xác nhận|"
+                      r"đánh giá|kêu gọi|khuyến cáo|thông báo|nhấn mạnh|bày tỏ|trả lời|trao đổi|tham dự|"
+                      r"cung cấp)(?![^\W_])|(?:^|[,.:;]\s*)theo\s")
+
+# Who is arrested, held or charged, also further on in a list ("khởi tố bị can đối với X (SN 1976),
+# Y và Z", "đang làm việc với X (30 tuổi) và Y"), or called a suspect right after the name ("X -
+# kẻ cầm đầu đường dây", "X, đối tượng…"): the object of the police's work, not one to commend.
+_LISTED = r"(?:\s*[A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,4}\s*(?:\([^()]{0,60}\))?\s*(?:,|và))*"
+_SUSPECT_BEFORE = re.compile(
+    r"(?<![^\W_])(?:bắt giữ|bắt khẩn cấp|bắt tạm giam|tạm giam|tạm giữ|khởi tố bị can đối với|khởi tố bị can|"
+    r"khởi tố|truy nã|làm việc với|triệu tập|bắt|được xác định là|danh tính là)"
+    r"(?:\s+(?:đối tượng|nghi phạm|nghi can|tên|kẻ|bị can))?" + _LISTED + r"\s*$")
+_SUSPECT_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*(?:là\s+)?(?:kẻ|tên|đối tượng|nghi phạm|nghi can|"
+                            r"hung thủ|thủ phạm|bị can|bị cáo)(?![^\W_])")
+
 _COUNTRY = re.compile(r"^(?:Thái Lan(?=\s+\S+\s+\S)|Mỹ|Pháp|Nga|Úc|Nhật|Nhật Bản|Hàn Quốc|Trung Quốc|Đài Loan|Singapore|Lào|Campuchia|"
                       r"Anh Quốc|Đức|Việt Nam|Việt)\s+")
 
@@ -527,21 +608,34 @@ class _People:
                 return k
         return None
 
-    def add(self, name: str, weight: float, sentence: str, pos: int, prefix: str = "") -> None:
+    def add(self, name: str, weight: float, sentence: str, pos: int, prefix: str = "",
+            ctx: int | None = None) -> None:
+        """``ctx``: where the words before the name are read (the head of a list the name is in)."""
         name = _COUNTRY.sub("", name)
         key = name_key(name)
         if not key or len(key) < 2:
             return
         if " " not in key and not prefix and self.find(key) is None:
             return  # a lone capitalised syllable from NER ("Nghẹt", "Kinh"): not evidence of a person
-        before = fold(sentence[max(0, pos - 40):pos])
-        after = sentence[pos + len(name):pos + len(name) + 200].lower()
+        if key in _FAMOUS and (
+                not prefix or _NAMED_AFTER.search(fold(sentence[max(0, pos - 20):pos]))):
+            return  # "Chủ tịch Hồ Chí Minh", "TP Hồ Chí Minh": a leader, city or street, not "anh Lê Văn Sỹ"
+        raw_after = sentence[pos + len(name):pos + len(name) + 200]
+        at = pos if ctx is None else ctx
+        before = fold(sentence[max(0, at - 40):at])
+        after = raw_after.lower()
+        wide = fold(sentence[max(0, at - 90):at])
         if (_NOT_ACTOR_RE.search(before) or _BENEFICIARY_RE.search(before) or _LOSER_BEFORE.search(before)
-                or _LOSER_AFTER.match(after)):
+                or _LOSER_AFTER.match(after)
+                or _HANDOVER_BEFORE.search(wide) or _OWNER_BEFORE.search(wide) or _IN_DANGER_BEFORE.search(before)
+                or _KIN_AFTER.match(raw_after) or _KIN_BEFORE.search(before)
+                or _SUSPECT_BEFORE.search(sentence[max(0, at - 160):at]) or _SUSPECT_AFTER.match(after)):
             weight = -abs(weight) * 1.5
         official = _OFFICIAL.search(fold(prefix)) or _OFFICIAL_BEFORE.search(before) or _OFFICIAL_AFTER.match(after)
         if official and (_SPEECH.search(sentence.lower()) or _HONOURS.search(sentence.lower())):
             weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết / trao bằng khen": who honours, not the hero
+        elif (_TITLE_BEFORE.search(before) or _TITLE_AFTER.match(after)) and _REPORTS.search(sentence.lower()):
+            weight *= 0.3  # the same with more titles and reporting verbs ("X, Phó chỉ huy trưởng…, xác nhận")
         k = self.find(key)
         if k is None:
             rec = self.recs[key] = {"name": normalize_name(name), "kind": "person", "role": "", "unit": "",
@@ -600,8 +694,13 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
         for name, prefix in person_mentions(s):
             if not _is_person_name(name):
                 continue
-            people.add(name, weight + 0.5, s, s.find(name), prefix)
+            at = s.find(name)
+            people.add(name, weight + 0.5, s, at, prefix)
             found.add(name_key(name))
+            for name2, at2 in (coordinated_names(s, at + len(name)) if at >= 0 else []):
+                if name_key(name2) not in found:
+                    people.add(name2, weight + 0.5, s, at2, prefix, ctx=at)
+                    found.add(name_key(name2))
         if run_ner:
             for span, tag in ner_spans(s):
                 if tag == "PER" and _is_person_name(span):
@@ -630,7 +729,8 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     coll = sorted((u for k, u in units.items() if k not in person_units),
                   key=lambda r: (-r["score"], r["first"]))
     ctop = coll[0]["score"] if coll else 0.0
-    coll = [u for u in coll if u["score"] >= max(_KEEP_UNIT_ABS, 0.4 * ctop, _UNIT_VS_PERSON * top)][:3]
+    floor = _KEEP_UNIT_ABS if ranked else _KEEP_LONE_UNIT
+    coll = [u for u in coll if u["score"] >= max(floor, 0.4 * ctop, _UNIT_VS_PERSON * top)][:3]
     return [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
             for r in ranked + coll]
 
