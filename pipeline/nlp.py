@@ -235,11 +235,47 @@ def _ner_spans(sentence: str) -> list[tuple[str, str]]:
 
 def _is_unit(span: str) -> bool:
     f = fold(span)
-    return any(f == h or f.startswith(h + " ") for h in UNIT_HEADS)
+    return any(f == h or f.startswith(h + " ") for h in UNIT_HEADS) and not _surname_head_name(span)
+
+
+def _surname_head_name(span: str) -> bool:
+    """A surname that is also a unit word ("Đoàn") leading two or three capitalised syllables, none a
+    unit word, acronym or number and not a place, is a person: "Đoàn Văn Hậu", "Đoàn Minh Chí"; "Đoàn
+    Thanh niên", "Đoàn TNCS Hồ Chí Minh", "Đoàn 206", "Đoàn Trường THPT X" are units."""
+    toks = span.split()
+    if not 3 <= len(toks) <= 4 or toks[0] not in SURNAMES:
+        return False
+    rest = toks[1:]
+    if not all(t[0].isupper() and t[1:].islower() and t.isalpha() for t in rest):
+        return False
+    if any(_UNIT_HEAD_RE.fullmatch(t) for t in rest):
+        return False
+    return not _is_place_name(" ".join(rest))
 
 
 _UNIT_HEAD_RE = re.compile(r"(?<![^\W_])(" + _alts(UNIT_HEADS) + r")(?![^\W_])", re.I)
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[.&/-][^\W_]+)*\.?|\d+", re.U)
+
+
+# One Vietnamese syllable: initial consonant(s), vowels, a final consonant ("Phát", "Chữ", "Giám").
+_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnpqrstvx])?"
+                       r"[aăâeêioôơuưyà-ỹ]{1,3}(?:ch|ng|nh|[cmnpt])?", re.I)
+
+
+def _opens_word(last2: list[str]) -> bool:
+    """Title-cased unit names capitalise a word's first syllable only: "Trung tâm Phát triển", "Hội Chữ
+    thập đỏ", "Ngân hàng TMCP Đầu tư". One capitalised syllable after a lower-case word, an acronym or
+    the head alone is such a word's opening; after another capitalised syllable ("Bình Dương"), a
+    brand ("Vedan") or a place ("Công an Huế cho biết"), it is not."""
+    if not last2:
+        return False
+    w = last2[-1]
+    prev = last2[0] if len(last2) == 2 else ""
+    if not w[0].isupper() or w.isupper() or not _SYLLABLE.fullmatch(w):
+        return False
+    if prev and prev[0].isupper() and not prev.isupper() and not _UNIT_HEAD_RE.fullmatch(prev):
+        return False
+    return not _is_place_name(w)
 
 
 def unit_mentions(sentence: str) -> list[str]:
@@ -255,6 +291,7 @@ def unit_mentions(sentence: str) -> list[str]:
         toks = []
         pos = 0
         n_cap = 0
+        kept = 0  # tokens up to here stay, lower case or not
         for t in _TOKEN_RE.finditer(rest):
             gap = rest[pos:t.start()]
             if gap.strip() not in ("", "-", "–") or "\n" in gap:
@@ -263,6 +300,8 @@ def unit_mentions(sentence: str) -> list[str]:
             lw = w.lower().rstrip(".")
             if w[0].isupper() or w[0].isdigit():
                 n_cap += 1
+            elif _SYLLABLE.fullmatch(w) and _opens_word(([head] + toks)[-2:]):
+                kept = len(toks) + 1  # "Trung tâm Phát triển", "Hội Chữ thập đỏ": the word's second syllable
             elif lw in _UNIT_LOWER or lw in _ADMIN_LOWER:
                 pass
             else:
@@ -277,13 +316,20 @@ def unit_mentions(sentence: str) -> list[str]:
                 toks = toks[:i]
                 break
         # trailing lower-case words are not part of the name
-        while toks and not (toks[-1][0].isupper() or toks[-1][0].isdigit()):
+        while len(toks) > kept and not (toks[-1][0].isupper() or toks[-1][0].isdigit()):
             toks.pop()
         if not toks or n_cap == 0:
             continue
         if not head[0].isupper() and not any(t[0].isdigit() or t.isupper() for t in toks):
             continue
         name = (head + " " + " ".join(toks)).strip().rstrip(".,")
+        lead = []
+        for t in toks:
+            if not (t[0].isupper() and t[1:].islower()):
+                break
+            lead.append(t)
+        if _surname_head_name(" ".join([head] + lead)):
+            continue  # "Đoàn Văn Hậu": a person
         out.append(name)
     # drop mentions contained in a longer one
     out = [u for u in out if not any(u != v and u in v for v in out)]
@@ -309,11 +355,19 @@ def _looks_like_name(s: str) -> bool:
 _PLACE_WORDS = {"hà nội", "tp", "tp.hcm", "sài gòn", "việt nam", "thủ đô", "ubnd", "công an"}
 
 
+# "Bà", "Ông", "Cô" capitalised inside a sentence, after a word, begin a proper name (a street,
+# a district, a dam: "84 Bà Triệu", "Hai Bà Trưng", "đập nước Ông Đạo"); a person's honorific is
+# lower case there ("cứu bà Lan").
+_NAMED_HONORIFIC = re.compile(r"(?:" + _alts(h.capitalize() for h in HONORIFICS) + r")(?![^\W_])")
+
+
 def person_mentions(sentence: str) -> list[tuple[str, str]]:
     """(name, prefix) for "anh Nguyễn Văn A", "Thượng úy B", "bác sĩ C" patterns."""
     out = []
     for m in _PERSON_PREFIX_RE.finditer(sentence):
         prefix, name = m.group(1).strip(), m.group(2).strip()
+        if _NAMED_HONORIFIC.match(prefix) and re.search(r"[^\W_]\s*$", sentence[:m.start()]):
+            continue  # "84 Bà Triệu", "quận Hai Bà Trưng", "đập nước Ông Đạo", "Bà Rịa": a place's name
         # the regex is case-insensitive for the prefix only; the name must be capitalised
         toks = name.split()
         keep = []
@@ -539,6 +593,7 @@ _TITLE = (r"(?:(?:phó|tổng|nguyên|quyền|đương kim)\s+)*(?:chủ tịch|
           r"thứ trưởng|bộ trưởng|cục trưởng|vụ trưởng|chỉ huy trưởng|chính ủy|chánh văn phòng|chánh thanh tra|"
           r"tổng biên tập|ủy viên|uỷ viên|người phát ngôn|lãnh đạo|hiệu trưởng|trưởng công an|đồn trưởng|"
           r"trạm trưởng|trưởng trạm|trưởng đại diện|đại diện)(?![^\W_])")
+_TITLE_AT = re.compile(_TITLE)
 _TITLE_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*" + _TITLE)
 _TITLE_BEFORE = re.compile(r"(?<![^\W_])" + _TITLE + r"[^,.;:()]{0,40}$")
 _REPORTS = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|khẳng định|cho hay|phát biểu|xác nhận|"
@@ -623,6 +678,8 @@ class _People:
         if key in _FAMOUS and (
                 not prefix or _NAMED_AFTER.search(fold(sentence[max(0, pos - 20):pos]))):
             return  # "Chủ tịch Hồ Chí Minh", "TP Hồ Chí Minh": a leader, city or street, not "anh Lê Văn Sỹ"
+        if pos >= 0 and _TITLE_AT.match(fold(sentence[pos:pos + len(name) + 30])):
+            return  # "Phó Giám| đốc", "Tổng Giám| đốc": a title-cased title cut short, not a name
         raw_after = sentence[pos + len(name):pos + len(name) + 200]
         at = pos if ctx is None else ctx
         before = fold(sentence[max(0, at - 40):at])
@@ -658,6 +715,22 @@ class _People:
             rec["unit"] = _unit_after(sentence, end)
         if not rec["place"]:
             rec["place"] = _place_after(sentence, end)
+
+
+# The vessel rescued, towed or reached, or in distress, is the one helped: "tiếp cận được tàu QB 98174
+# TS", "cứu nạn tàu BV 94184 TS bị hỏng máy", "tàu CM 95982 TS bị thủng 3 lỗ đáy".
+_VESSEL_HELPED_BEFORE = re.compile(r"(?<![^\W_])(?:cứu|cứu nạn|cứu hộ|ứng cứu|tiếp cận(?:\s+được)?|lai dắt|"
+                                   r"kéo|lai|hỗ trợ|tìm kiếm)\s*$")
+_VESSEL_DISTRESS_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?,?\s*(?:đã\s+|đang\s+)?(?:bị nạn|gặp nạn|bị chìm|"
+                                    r"chìm|bị hỏng|hỏng máy|bị thủng|trôi dạt|mắc cạn|gặp sự cố|bị sóng)(?![^\W_])")
+
+
+def _vessel_in_distress(unit: str, sentence: str) -> bool:
+    if not fold(unit).startswith("tàu"):
+        return False
+    at = sentence.find(unit)
+    return at >= 0 and bool(_VESSEL_HELPED_BEFORE.search(fold(sentence[max(0, at - 30):at]))
+                            or _VESSEL_DISTRESS_AFTER.match(sentence[at + len(unit):at + len(unit) + 80].lower()))
 
 
 def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
@@ -712,14 +785,14 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
                     w = weight if len(span.split()) >= 2 else weight * 0.5
                     people.add(span, w, s, s.find(span))
                 elif tag in ("LOC", "ORG") and _is_unit(span) and span[0].isupper() \
-                        and _unit_is_collective_actor(span):
+                        and _unit_is_collective_actor(span) and not _vessel_in_distress(span, s):
                     add_unit(span, weight * (1.0 if deed else 0.4))
         for span in surname_mentions(s):
             if name_key(span) not in found and not (run_ner and any(name_key(span) in name_key(n)
                                                                     for n, _ in ner_spans(s))):
                 people.add(span, weight, s, s.find(span))
         for u in unit_mentions(s):
-            if _unit_is_collective_actor(u):
+            if _unit_is_collective_actor(u) and not _vessel_in_distress(u, s):
                 add_unit(u, weight * (1.5 if deed else 0.5))
 
     ranked = sorted(people.recs.values(), key=lambda r: (-r["score"], r["first"]))

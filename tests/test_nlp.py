@@ -269,3 +269,58 @@ def test_names_listed_after_a_titled_name_are_exemplars_too(text, names):
     ex = [e["name"] for e in exemplars("Dũng cảm cứu người đuối nước", text)]
     assert set(names) <= set(ex), ex
     assert coordinated_names("trả lại cho bà Lương Thị Hoa và Hà Nội.", 33) == []  # a place ends the list
+
+
+def test_a_capitalised_honorific_inside_a_sentence_begins_a_place_name():
+    """"84 Bà Triệu", "Hai Bà Trưng", "đập nước Ông Đạo" name places; "Bà Lan" opening a sentence
+    and "bà Lan" inside one are people."""
+    from pipeline.nlp import person_mentions
+    assert person_mentions("Cửa hàng ở số 84 Bà Triệu, quận Hai Bà Trưng, Hà Nội.") == []
+    assert person_mentions("Đi ngang đập nước Ông Đạo, anh Nguyễn Văn Hải thấy người đuối nước.") == [
+        ("Nguyễn Văn Hải", "anh")]
+    assert person_mentions("Bà Lan cho biết đã gặp bà Hoa.") == [("Lan", "Bà"), ("Hoa", "bà")]
+
+
+@pytest.mark.parametrize("sentence, unit", [
+    ("Thạc sĩ Phạm Thái Bình, Trung tâm Phát triển khoa học và công nghệ trẻ, vừa tạo bộ kit.",
+     "Trung tâm Phát triển"),
+    ("Công ty Cổ phần Du lịch Sài Gòn đã tặng 100 suất quà.", "Công ty Cổ phần Du lịch Sài Gòn"),
+    ("Ngân hàng TMCP Đầu tư và Phát triển Việt Nam trao 50 căn nhà.", "Ngân hàng TMCP Đầu tư"),
+    ("Công an Huế cho biết đã bắt giữ nghi phạm.", "Công an Huế"),  # a place ends the name
+    ("Công ty Vedan đã tặng 200 triệu đồng.", "Công ty Vedan"),  # a brand is no syllable
+])
+def test_a_title_cased_word_in_a_unit_name_is_not_cut(sentence, unit):
+    """Unit names capitalise each word's first syllable only ("Trung tâm Phát triển"): the
+    lower-case syllable after a lone capitalised one belongs to the name."""
+    assert unit_mentions(sentence)[0] == unit
+
+
+def test_a_title_cased_title_is_not_a_name():
+    """NER cuts "Phó Giám đốc", "Tổng Giám đốc" into "Phó Giám", "Tổng Giám": with the words after
+    them they read as a title, not a name."""
+    from pipeline.nlp import _People
+    people = _People()
+    s = "Ông Lê Văn Hải, Tổng Giám đốc công ty, cùng Phó Giám đốc Sở trao 35 triệu đồng cho trẻ khuyết tật."
+    for name in ("Lê Văn Hải", "Tổng Giám", "Phó Giám"):
+        people.add(name, 2.0, s, s.find(name))
+    assert [r["name"] for r in people.recs.values()] == ["Lê Văn Hải"]
+
+
+def test_the_surname_doan_leads_a_person_not_a_unit():
+    """"Đoàn" is a surname as well as a unit word ("Đoàn Thanh niên", "Đoàn 206")."""
+    from pipeline.nlp import person_mentions
+    assert person_mentions("anh Đoàn Minh Chí (28 tuổi) lao xuống sông") == [("Đoàn Minh Chí", "anh")]
+    assert unit_mentions("Anh Đoàn Văn Hậu cứu 2 em nhỏ") == []
+    assert unit_mentions("Đoàn TNCS Hồ Chí Minh tỉnh tổ chức") == ["Đoàn TNCS Hồ Chí Minh"]
+    assert unit_mentions("Đoàn 206 Quân khu 5 cứu dân") == ["Đoàn 206 Quân khu 5"]
+
+
+def test_the_vessel_rescued_or_in_distress_is_not_the_exemplar():
+    from pipeline.nlp import _vessel_in_distress
+    s = ("Đến 11h40, tàu SAR 274 đã tiếp cận được tàu QB 98174 TS và cấp cứu thuyền viên; "
+         "trước đó tàu BV 94184 TS bị hỏng máy.")
+    assert _vessel_in_distress("tàu QB 98174 TS", s) and _vessel_in_distress("tàu BV 94184 TS", s)
+    assert not _vessel_in_distress("tàu SAR 274", s)
+    ex = [e["name"] for e in exemplars("Cứu sống thuyền viên nguy kịch giữa biển",
+                                       "Tàu SAR 274 đã cứu nạn tàu QB 98174 TS đang trôi dạt giữa biển.")]
+    assert "tàu QB 98174 TS" not in ex
