@@ -38,23 +38,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.metrics import average_precision_score  # noqa: E402
-
 from pipeline.audit import AUDIT_FILE, read_audit, relabel, summary  # noqa: E402
 from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
-from pipeline.train import (cells_of, choose_thresholds, cv_folds, default_label_paths, load_training_data,  # noqa: E402
-                            natural_weights, oof_scores, paired_pr_auc_difference, weighted_pr)
-
-def natural_metrics(records: Sequence[dict[str, Any]], scores: np.ndarray) -> tuple[float, float, float]:
-    """Natural-rate PR-AUC of label 2 and precision / recall at the precision-0.85 threshold."""
-    y = np.array([int(r["label"] == 2) for r in records])
-    ev = cells_of(records) != ""
-    w = natural_weights(records)
-    ap = float(average_precision_score(y[ev], scores[ev], sample_weight=w[ev]))
-    t = choose_thresholds(y[ev], scores[ev], w[ev])["label2"]
-    p, r = weighted_pr(y[ev], scores[ev], w[ev], t)
-    return ap, float(p), float(r)
-
+from pipeline.train import (cv_folds, default_label_paths, load_training_data, natural_operating_point,  # noqa: E402
+                            oof_scores, paired_pr_auc_difference)
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -82,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"\n{card.get('version', model_dir.name)}, out of fold, {len(records)} labelled articles:")
     print(f"{'labels':34s} {'nat. PR-AUC':>11s} {'P@t':>6s} {'R@t':>6s}")
     for name, recs in (("first labels", records), ("audited (suspects re-read)", relabel(records, rows))):
-        m = natural_metrics(recs, scores)
-        print(f"{name:34s} {m[0]:11.4f} {m[1]:6.3f} {m[2]:6.3f}")
+        m = natural_operating_point(recs, scores)
+        print(f"{name:34s} {m['pr_auc']:11.4f} {m['precision']:6.3f} {m['recall']:6.3f}")
     if a.refit:
         refit(records, rows, n_folds=int(card.get("cv", {}).get("folds", 5)), seed=int(card.get("cv", {}).get("seed", 0)))
 
@@ -98,8 +85,8 @@ def refit(records: list[dict[str, Any]], rows: Sequence[dict[str, Any]], n_folds
     print(f"\nstage 1 refit on the same {n_folds} grouped folds, judged on the audited labels:")
     print(f"{'trained on':34s} {'nat. PR-AUC':>11s} {'P@t':>6s} {'R@t':>6s}")
     for name, s in (("first labels", first), ("audited labels", fixed)):
-        m = natural_metrics(audited, s)
-        print(f"{name:34s} {m[0]:11.4f} {m[1]:6.3f} {m[2]:6.3f}")
+        m = natural_operating_point(audited, s)
+        print(f"{name:34s} {m['pr_auc']:11.4f} {m['precision']:6.3f} {m['recall']:6.3f}")
     d = paired_pr_auc_difference(audited, first, fixed, n_boot=1000)
     print(f"audited - first: {d['difference']:+.4f} [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}] (paired bootstrap, 95%)")
 

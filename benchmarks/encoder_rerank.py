@@ -39,13 +39,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.metrics import average_precision_score  # noqa: E402
-
 from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
 from pipeline.classify import make_label_pipeline  # noqa: E402
 from pipeline.encoder import WINDOWS, combine_logits, cross_val_reranker  # noqa: E402
-from pipeline.train import (STAGE2_CV_DIR, cells_of, choose_thresholds, cv_folds, default_label_paths,  # noqa: E402
-                            fold_sentence_scorers, load_training_data, natural_weights, paired_pr_auc_difference, weighted_pr)
+from pipeline.train import (STAGE2_CV_DIR, cells_of, cv_folds, default_label_paths, fold_sentence_scorers,  # noqa: E402
+                            load_training_data, natural_operating_point, natural_weights, paired_pr_auc_difference)
 
 
 def stage1_scores(model_dir: Path, records: list[dict]) -> np.ndarray:
@@ -61,47 +59,29 @@ def stage1_scores(model_dir: Path, records: list[dict]) -> np.ndarray:
     return np.array([oof[r["id"]] for r in records])
 
 
-def report(records: list[dict], y2: np.ndarray, rows: dict[str, np.ndarray], base: str) -> None:
-    ev = cells_of(records) != ""
-    w = natural_weights(records)
+def report(records: list[dict], rows: dict[str, np.ndarray], base: str) -> None:
     print(f"\n{'model':34s} {'nat. PR-AUC':>11s} {'P@t':>6s} {'R@t':>6s}   paired vs {base} [95% CI]")
     for name, s in rows.items():
-        ap = average_precision_score(y2[ev], s[ev], sample_weight=w[ev])
-        th = choose_thresholds(y2[ev], s[ev], w[ev])
-        p, r = weighted_pr(y2[ev], s[ev], w[ev], th["label2"])
+        m = natural_operating_point(records, s)
         diff = ""
         if name != base:
             d = paired_pr_auc_difference(records, rows[base], s, n_boot=1000)
             diff = f"{d['difference']:+.4f} [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]"
-        print(f"{name:34s} {ap:11.4f} {p:6.3f} {r:6.3f}   {diff}")
+        print(f"{name:34s} {m['pr_auc']:11.4f} {m['precision']:6.3f} {m['recall']:6.3f}   {diff}")
 
 
-def sweep(records: list[dict], y2: np.ndarray, s1: np.ndarray, p2: np.ndarray, t0s: list[float]) -> None:
+def sweep(records: list[dict], s1: np.ndarray, p2: np.ndarray, t0s: list[float]) -> None:
     """Two stages where stage 2 re-reads only the articles with stage-1 score >= t: the share of the
     natural stream re-read (the encoder's cost) against natural PR-AUC and the operating point."""
     ev = cells_of(records) != ""
     w = natural_weights(records)
-
-    def two(t: float) -> np.ndarray:
+    rows = {}
+    for t in t0s:
         s = s1.copy()
         m = (s1 >= t) & ~np.isnan(p2)
         s[m] = combine_logits(s1[m], p2[m])
-        return s
-
-    base = two(t0s[0])
-    print(f"\n{'re-read from':>12s} {'share re-read':>13s} {'nat. PR-AUC':>11s} {'P@t':>6s} {'R@t':>6s}"
-          f"   paired vs t0={t0s[0]} [95% CI]")
-    for t in t0s:
-        s = two(t)
-        ap = average_precision_score(y2[ev], s[ev], sample_weight=w[ev])
-        th = choose_thresholds(y2[ev], s[ev], w[ev])
-        p, r = weighted_pr(y2[ev], s[ev], w[ev], th["label2"])
-        share = float(w[ev][s1[ev] >= t].sum() / w[ev].sum())
-        diff = ""
-        if t != t0s[0]:
-            d = paired_pr_auc_difference(records, base, s, n_boot=1000)
-            diff = f"{d['difference']:+.4f} [{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}]"
-        print(f"{t:12.3f} {share:13.1%} {ap:11.4f} {p:6.3f} {r:6.3f}   {diff}")
+        rows[f"re-read from {t:g} ({w[ev][s1[ev] >= t].sum() / w[ev].sum():.1%} of it)"] = s
+    report(records, rows, next(iter(rows)))
 
 
 def main() -> None:
@@ -160,11 +140,11 @@ def main() -> None:
     both = s1[keep].copy()
     both[has2] = combine_logits(s1[keep][has2], p2[keep][has2])
     print(f"\nfolds {done}: {len(keep)} labelled articles, {int(has2.sum())} re-read by stage 2")
-    report(sub, y2[keep], {"stage 1 (label model, out of fold)": s1[keep],
+    report(sub, {"stage 1 (label model, out of fold)": s1[keep],
                            "stage 2 alone above t0": alone,
                            "two stages (mean log-odds)": both}, "stage 1 (label model, out of fold)")
     if a.sweep:
-        sweep(sub, y2[keep], s1[keep], p2[keep], [a.t0] + [float(t) for t in a.sweep.split(",") if t.strip()])
+        sweep(sub, s1[keep], p2[keep], [a.t0] + [float(t) for t in a.sweep.split(",") if t.strip()])
 
 
 if __name__ == "__main__":

@@ -20,19 +20,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn.metrics import average_precision_score  # noqa: E402
-
 from pipeline.classify import make_label_pipeline  # noqa: E402
 from pipeline.config import shared_corpora  # noqa: E402
-from pipeline.train import (cells_of, choose_thresholds, cv_folds, default_label_paths, groups_of,  # noqa: E402
-                            load_training_data, natural_weights, oof_scores, weighted_pr)
+from pipeline.train import (cv_folds, default_label_paths, groups_of, load_training_data,  # noqa: E402
+                            natural_operating_point, oof_scores)
 
 
 def learning_curve(records: list[dict], fractions: list[float], n_folds: int = 5, seed: int = 0) -> list[dict]:
     """Out-of-fold stage-1 metrics per fraction of each fold's training groups."""
-    y2 = np.array([int(r["label"]) == 2 for r in records], dtype=int)
-    w = natural_weights(records)
-    ev = cells_of(records) != ""
     groups = groups_of(records)
     folds = cv_folds(records, n_folds, seed)
     rng = np.random.default_rng(seed)
@@ -45,11 +40,10 @@ def learning_curve(records: list[dict], fractions: list[float], n_folds: int = 5
             keep = set(rng.choice(own, max(1, round(len(own) * frac)), replace=False).tolist())
             sub_folds.append((np.array([i for i in tr if groups[i] in keep]), te))
         oof = oof_scores(lambda: make_label_pipeline(seed=seed), records, sub_folds)
-        th = choose_thresholds(y2[ev], oof[ev], w[ev])["label2"]
-        p, r = weighted_pr(y2[ev], oof[ev], w[ev], th)
+        m = natural_operating_point(records, oof)
         rows.append({"fraction": frac, "train_articles": int(np.mean([len(tr) for tr, _ in sub_folds])),
-                     "pr_auc": float(average_precision_score(y2[ev], oof[ev], sample_weight=w[ev])),
-                     "precision": p, "recall": r, "seconds": time.time() - t})
+                     "pr_auc": m["pr_auc"], "precision": m["precision"], "recall": m["recall"],
+                     "seconds": time.time() - t})
     return rows
 
 

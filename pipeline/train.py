@@ -376,6 +376,20 @@ def _metrics_once(y, s, w, t2):  # noqa: ANN001
     return ap, p, r
 
 
+def natural_operating_point(records: Sequence[dict[str, Any]], scores: np.ndarray) -> dict[str, float]:
+    """Natural-rate PR-AUC of label 2 over the evaluation cells (reweighted to the press, as on the
+    card), and precision / recall at the threshold :func:`choose_thresholds` picks for them: the one
+    line of figures the benchmarks print for a set of out-of-fold scores."""
+    y = np.asarray([int(r["label"] == 2) for r in records])
+    s = np.asarray(scores, dtype=float)
+    ev = cells_of(records) != ""
+    w = natural_weights(records)
+    t = choose_thresholds(y[ev], s[ev], w[ev])["label2"]
+    p, r = weighted_pr(y[ev], s[ev], w[ev], t)
+    return {"pr_auc": float(average_precision_score(y[ev], s[ev], sample_weight=w[ev])),
+            "precision": float(p), "recall": float(r), "threshold": float(t)}
+
+
 def _cell_resamples(cells: np.ndarray, n_boot: int, seed: int):
     """``n_boot`` bootstrap index arrays, each resampling every cell to its own size."""
     rng = np.random.default_rng(seed)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import BUNDLED_MODEL_DIR
-from pipeline.train import OOF_FILE, evaluate_scores
+from pipeline.train import OOF_FILE, evaluate_scores, natural_operating_point
 
 # natural = reweighted to the press's base rate by stratum; mix = the labelled set as is
 FLOORS = {  # raised 2026-12-02 with 2026-12-02-a6224821 (StackedViewsLR; 11,465 labels, 1,708 label 2)
@@ -78,6 +78,10 @@ def test_card_metrics_are_the_shipped_out_of_fold_scores(card, corpora):
     for part in ("natural", "labelled_mix"):
         for k in ("pr_auc", "precision", "recall"):
             assert m[part][k] == pytest.approx(card["metrics"][part][k], abs=2e-3), (part, k)
+    # the benchmarks' one-line figures (pipeline.train.natural_operating_point) are the card's
+    op = natural_operating_point(rows, np.asarray([o["score"] for o in oof]))
+    assert op["pr_auc"] == pytest.approx(card["metrics"]["natural"]["pr_auc"], abs=2e-3)
+    assert op["recall"] == pytest.approx(card["metrics"]["natural"]["recall"], abs=2e-3)
     if card.get("stage1"):  # a two-stage model: stage 1's own scores and card, for its fallback
         s1 = card["stage1"]
         m1 = evaluate_scores(rows, np.asarray([o["score_stage1"] for o in oof]), s1["thresholds"]["label2"],
