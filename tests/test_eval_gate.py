@@ -116,8 +116,9 @@ def test_cross_validation_reproduces_the_card(card, corpora):
 
 
 # Exemplar names against the readers' gold (benchmarks/eval_exemplars.py, one gold name per person).
-# Floors only rise. Raised 2026-12-03 (seed 0.584 / 0.651; held-out check set 0.535 / 0.559).
-EXEMPLAR_FLOORS = {"seed": (0.57, 0.64), "check": (0.52, 0.55)}
+# Floors only rise. Set 2026-12-03 (seed 0.589 / 0.651; held-out check set 0.539 / 0.562; at the
+# session's start they were 0.563 / 0.610 and 0.505 / 0.537).
+EXEMPLAR_FLOORS = {"seed": (0.58, 0.645), "check": (0.53, 0.555)}
 
 
 @pytest.mark.parametrize("items", sorted(EXEMPLAR_FLOORS))
