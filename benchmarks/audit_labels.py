@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 from pipeline.audit import AUDIT_FILE, read_audit, relabel, summary  # noqa: E402
 from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
 from pipeline.train import (cv_folds, default_label_paths, load_training_data, natural_operating_point,  # noqa: E402
-                            oof_scores, paired_pr_auc_difference)
+                            oof_scores, paired_pr_auc_difference, read_oof)
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -59,10 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               + ", ".join(f"{k} {v}" for k, v in sorted(s["moves"].items())))
     model_dir = a.model or BUNDLED_MODEL_DIR
     card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
-    oof = {}
-    for line in (model_dir / "oof.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        oof[row["id"]] = row["score"]
+    oof = {i: row["score"] for i, row in read_oof(model_dir).items()}
     records = [r for r in load_training_data(default_label_paths(), shared_corpora() / "press.jsonl.gz")
                if r["id"] in oof]
     scores = np.array([oof[r["id"]] for r in records])

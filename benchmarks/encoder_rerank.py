@@ -43,15 +43,13 @@ from pipeline.config import BUNDLED_MODEL_DIR, shared_corpora  # noqa: E402
 from pipeline.classify import make_label_pipeline  # noqa: E402
 from pipeline.encoder import WINDOWS, combine_logits, cross_val_reranker  # noqa: E402
 from pipeline.train import (STAGE2_CV_DIR, cells_of, cv_folds, default_label_paths, fold_sentence_scorers,  # noqa: E402
-                            load_training_data, natural_operating_point, natural_weights, paired_pr_auc_difference)
+                            load_training_data, natural_operating_point, natural_weights, paired_pr_auc_difference,
+                            read_oof)
 
 
 def stage1_scores(model_dir: Path, records: list[dict]) -> np.ndarray:
-    oof = {}
-    with open(model_dir / "oof.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            oof[row["id"]] = row.get("score_stage1", row["score"])  # a two-stage model keeps both
+    # a two-stage model keeps both scores
+    oof = {i: row.get("score_stage1", row["score"]) for i, row in read_oof(model_dir).items()}
     missing = [r["id"] for r in records if r["id"] not in oof]
     if missing:
         sys.exit(f"{model_dir}/oof.jsonl has no score for {len(missing)} labelled articles "
@@ -141,8 +139,8 @@ def main() -> None:
     both[has2] = combine_logits(s1[keep][has2], p2[keep][has2])
     print(f"\nfolds {done}: {len(keep)} labelled articles, {int(has2.sum())} re-read by stage 2")
     report(sub, {"stage 1 (label model, out of fold)": s1[keep],
-                           "stage 2 alone above t0": alone,
-                           "two stages (mean log-odds)": both}, "stage 1 (label model, out of fold)")
+                 "stage 2 alone above t0": alone,
+                 "two stages (mean log-odds)": both}, "stage 1 (label model, out of fold)")
     if a.sweep:
         sweep(sub, s1[keep], p2[keep], [a.t0] + [float(t) for t in a.sweep.split(",") if t.strip()])
 

@@ -42,12 +42,12 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             continue
         first = np.array([r["original"] for r in rs])
         R = np.array([r["readings"] for r in rs])
+        audited = np.array([adjudicate(r["original"], r["readings"]) for r in rs])
         out[g] = {"n": len(rs),
                   "reader_agrees": [round(float((R[:, k] == first).mean()), 3) for k in range(R.shape[1])],
                   "readers_agree": round(float((R[:, 0] == R[:, 1]).mean()), 3),
-                  "overturned": round(float(np.mean([adjudicate(r["original"], r["readings"]) != r["original"]
-                                                     for r in rs])), 3),
-                  "moves": dict(Counter(f"{r['original']}->{adjudicate(r['original'], r['readings'])}" for r in rs))}
+                  "overturned": round(float((audited != first).mean()), 3),
+                  "moves": dict(Counter(f"{a}->{b}" for a, b in zip(first.tolist(), audited.tolist())))}
     return out
 
 

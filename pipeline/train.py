@@ -60,6 +60,12 @@ def _read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def read_oof(model_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """A model version's out-of-fold rows (``oof.jsonl``: id, label, stratum, source, score, and
+    ``score_stage1`` for a two-stage version) by article id."""
+    return {str(row["id"]): row for row in _read_jsonl(Path(model_dir) / OOF_FILE)}
+
+
 def read_press(press_path: str | Path, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
     """Articles of a press JSONL(.gz) by id (only ``ids`` when given)."""
     want = set(ids) if ids is not None else None
@@ -783,11 +789,7 @@ def add_reranker(model_dir: str | Path, out_dir: str | Path, records: Sequence[d
     if base.get("reranker"):
         raise ValueError(f"{src} already has a second stage; start from its stage-1 version "
                          f"{base.get('stage1', {}).get('version')}")
-    oof = {}
-    with open(src / OOF_FILE, encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            oof[row["id"]] = row["score"]
+    oof = {i: row["score"] for i, row in read_oof(src).items()}
     records = [r for r in records if r.get("title") or r.get("text")]
     missing = [r["id"] for r in records if r["id"] not in oof]
     if missing or len(records) != len(oof):
