@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_fields import load_seed, load_team  # noqa: E402
 
-from pipeline.nlp import _is_person_name, exemplars, normalize_name, same_name  # noqa: E402
+from pipeline.nlp import _is_person_name, exemplars, name_key, normalize_name, same_name  # noqa: E402
+from pipeline.text import fold  # noqa: E402
 
 
 def one_per_person(gold: list[str]) -> list[str]:
@@ -85,6 +86,69 @@ def score(pairs, predict, show=0, split=False):
     return p, r, f, n_pred, n_gold
 
 
+# Role, unit and place beside a name ("Nguyễn Văn Hoàn (xã Phú Lâm, Yên Sơn, Tuyên Quang)",
+# "Thượng úy Nguyễn Đăng Tuân", "Huỳnh Ngọc Ánh - tổ trưởng Tổ bảo vệ Kinh thành"), compared as
+# syllable sets: both sides case-folded, common long forms written as their abbreviations, and the
+# words that only say what kind of place or unit follows (xã, huyện, trường…) left out.
+_ABBREVIATIONS = (("thành phố hồ chí minh", "tp hcm"), ("hồ chí minh", "hcm"), ("đại học quốc gia", "đhqg"),
+                  ("đại học", "đh"), ("trung học cơ sở", "thcs"), ("trung học phổ thông", "thpt"),
+                  ("cảnh sát giao thông", "csgt"), ("ủy ban nhân dân", "ubnd"), ("bộ đội biên phòng", "bđbp"),
+                  ("thành phố", "tp"), ("thị xã", "tx"), ("thị trấn", "tt"), ("công an", "ca"),
+                  ("bệnh viện", "bv"), ("hợp tác xã", "htx"))
+_CONTEXT_STOP = frozenset("xã huyện tỉnh tp tx tt phường quận thôn ấp xóm bản làng tổ dân phố khu của và tại ở ngụ "
+                          "trú quê thuộc số trường ông bà anh chị em cô chú bác tuổi sn sinh năm the".split())
+
+
+def _context_syllables(text: str) -> set[str]:
+    t = " " + " ".join(re.findall(r"[^\W_]+", fold(text))) + " "
+    for long, short in _ABBREVIATIONS:
+        t = t.replace(" " + long + " ", " " + short + " ")
+    return set(t.split()) - _CONTEXT_STOP
+
+
+def context_words(text: str, name: str = "") -> set[str]:
+    """The syllables of ``text`` that say who, where or in which unit, without those of ``name``."""
+    return _context_syllables(text) - (_context_syllables(name_key(name)) if name else set())
+
+
+def gold_context(gold: str) -> set[str]:
+    """What a reader wrote beside the name: a rank or title, a unit, a place."""
+    return context_words(gold, gold)
+
+
+def score_context(pairs, predict, show=0):
+    """Role/unit/place of the predicted exemplars that match a gold exemplar with context, against
+    that context (see ``context_words``): syllable precision and recall (micro), and the share of
+    such names given any context at all. ``predict(article)`` gives exemplar dicts."""
+    n_pairs = n_given = n_pred = n_gold = n_ok = extra = 0
+    shown = 0
+    for lab, art in pairs:
+        pred = predict(art)
+        for g in lab["exemplars"]:
+            m = next((e for e in pred if same_name(e["name"], g)), None)
+            if m is None:
+                continue
+            gw = gold_context(g)
+            pw = context_words(" ".join((m["role"], m["unit"], m["place"])), m["name"])
+            if not gw:
+                extra += bool(pw)
+                continue
+            n_pairs += 1
+            n_given += bool(pw)
+            n_pred += len(pw)
+            n_gold += len(gw)
+            n_ok += len(pw & gw)
+            if shown < show and pw != gw:
+                shown += 1
+                print(f"- {lab['id']}: gold {g!r}")
+                print(f"    pred {m['name']!r} role {m['role']!r} unit {m['unit']!r} place {m['place']!r}")
+    p = n_ok / n_pred if n_pred else 0.0
+    r = n_ok / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"pairs": n_pairs, "given": n_given / n_pairs if n_pairs else 0.0, "precision": p, "recall": r, "f1": f,
+            "given_without_gold": extra}
+
+
 def _use_ner_cache(path):
     """Memoise underthesea NER on disk so that tuning runs skip it (speed is then not measured)."""
     import atexit
@@ -109,6 +173,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--show", type=int, default=0, help="print K articles with errors")
+    ap.add_argument("--show-context", type=int, default=0, help="print K matched names whose context differs")
     ap.add_argument("--ner-cache", default="", help="pickle file memoising NER per sentence across runs")
     ap.add_argument("--team", type=int, default=0, help="score N random team label-2 items instead of the seed")
     ap.add_argument("--dev", type=int, default=0,
@@ -127,13 +192,17 @@ def main(argv=None):
     if a.limit:
         pairs = pairs[:a.limit]
     t0 = time.time()
-    preds = {lab["id"]: [e["name"] for e in exemplars(art.get("title", ""), art.get("text", ""), art.get("lead", ""))]
-             for lab, art in pairs}
+    full = {lab["id"]: exemplars(art.get("title", ""), art.get("text", ""), art.get("lead", "")) for lab, art in pairs}
+    preds = {k: [e["name"] for e in v] for k, v in full.items()}
     dt = time.time() - t0
     for split, what in ((False, "gold as written"), (True, "one gold name per person")):
         p, r, f, n_pred, n_gold = score(pairs, lambda art: preds[art["id"]], a.show if split else 0, split)
         print(f"{len(pairs)} label-2 articles, {what}: {n_gold} gold exemplars, {n_pred} predicted")
         print(f"  exemplar names: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    c = score_context(pairs, lambda art: full[art["id"]], a.show_context)
+    print(f"role/unit/place of the {c['pairs']} matched names whose gold gives one: given for {c['given']:.3f}; "
+          f"syllables precision {c['precision']:.3f}  recall {c['recall']:.3f}  F1 {c['f1']:.3f} "
+          f"(and given for {c['given_without_gold']} matched names whose gold gives none)")
     print(f"speed: {len(pairs) / dt:.1f} articles/s ({dt:.1f}s)")
 
 
