@@ -499,21 +499,155 @@ _ADMIN_IN = re.compile(r"(?<![^\W_])(?:xã|phường|thị trấn|thôn|ấp|b�
                        r"tỉnh|thành phố|TP\.?|TX\.?)(?![^\W_])")
 
 
+_ADDRESS_WORDS = _ADMIN_LOWER | {"q.", "p.", "số", "đường", "-", "–", "dân"}
+
+
+def _admin_chain(text: str) -> str:
+    """The address that ``text`` starts with: admin words, capitalised names, numbers and commas, up to
+    the first other lower-case word ("xóm 3, xã Trung Thành, huyện Yên Thành, tỉnh Nghệ An vẫn không…"
+    -> "xóm 3, xã Trung Thành, huyện Yên Thành, tỉnh Nghệ An")."""
+    end = 0
+    for t in re.finditer(r"[^\s,]+|,", text):
+        w = t.group(0)
+        if not (w == "," or w[0].isupper() or w[0].isdigit() or w.lower() in _ADDRESS_WORDS):
+            break
+        end = t.end()
+    chain = text[:end].strip(" ,-–")
+    return "" if chain in ("Việt Nam", "VN") else chain
+
+
 def _place_after(sentence: str, start: int) -> str:
-    """Where a person lives: "ngụ/trú/ở …" or an address in the brackets after the name
-    ("(45 tuổi, thôn Kim Đôi, xã Ngọc Kỳ, Tứ Kỳ, Hải Dương)")."""
+    """Where a person lives: "ngụ/trú/ở …" after the name."""
     m = _PLACE_INTRO.search(sentence, start, min(len(sentence), start + 160))
-    if m:
-        return m.group(1).strip(" ,")
-    rest = sentence[start:start + 200]
-    b = re.match(r"\s*\(([^()]{3,180})\)", rest)
+    return _admin_chain(m.group(1)) if m else ""
+
+
+# Not who the person is: photo captions and credits in brackets ("(ảnh)", "(bìa phải)", "(thứ 2 từ trái)").
+_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
+                      r"nguồn|clip|video)(?![^\W_])")
+_BORN = re.compile(r"(?i)(?:SN|sinh(?: năm)?)\s*\d{4}")
+_NICKNAME = re.compile(r"(?:Hai|Ba|Tư|Bốn|Năm|Sáu|Bảy|Tám|Chín|Mười|Út|Cả)\s+\S+$")  # "Ba Long", "Sáu Thia"
+_ADDRESS_INTRO = re.compile(r"(?i)^(?:ngụ|trú|thường trú|tạm trú|quê|ở)(?:\s+(?:tại|ở))?\s+")
+_ROLE_WORDS = tuple(sorted(set(RANKS + PROFESSIONS) | {
+    "chủ nhiệm", "phó chủ nhiệm", "sáng lập", "người sáng lập", "thuyền viên", "tiếp viên", "đội phó",
+    "trạm trưởng", "trưởng trạm", "đồn trưởng", "chủ", "chủ nhà", "chủ quán", "chủ doanh nghiệp",
+    "kỹ thuật viên", "hướng dẫn viên", "phóng viên", "biên tập viên", "trưởng ban", "phó trưởng ban",
+    "tổng giám đốc", "phó tổng giám đốc", "chủ tịch hđqt", "thứ trưởng", "bộ trưởng", "hiệu phó",
+    "giáo viên chủ nhiệm", "công an viên", "cựu chiến binh", "người dân", "cư dân", "du khách"}, key=len, reverse=True))
+_ROLE_LEAD = re.compile(r"(?:" + _alts(_ROLE_WORDS) + r")(?![^\W_])")
+
+
+def _is_place_part(part: str) -> bool:
+    return bool(_ADMIN_IN.match(part) or _ADDRESS_INTRO.match(part)) or (
+        part[:1].isupper() and _admin_chain(part) == part and _is_place_name(part))
+
+
+def _name_phrase(part: str) -> str:
+    """``part`` up to the first lower-case word that cannot be in a unit's or a place's name
+    ("Công an Hải Phòng cho biết" -> "Công an Hải Phòng")."""
+    end = 0
+    words: list[str] = []
+    for i, t in enumerate(re.finditer(r"\S+", part)):
+        w = t.group(0)
+        lw = w.lower().strip(".,'\"")
+        if not (w[0].isupper() or w[0].isdigit() or not w[0].isalpha() or lw in _UNIT_LOWER or lw in _ADDRESS_WORDS
+                or (i == 0 and _UNIT_HEAD_RE.match(w)) or lw in ("lớp", "khoa", "trường", "&")
+                or _SYLLABLE.fullmatch(w) and _opens_word(words[-2:])):  # "Cơ khí", "Chữ thập đỏ"
+            break
+        words.append(w)
+        end = t.end()
+    return part[:end].strip(" -–")
+
+
+_SCHOOL = re.compile(r"(?:ĐH|ĐHQG|Đại học|Học viện|Cao đẳng|THPT|THCS|Tiểu học|Mầm non|Cảng|Sân bay|Khu)(?![^\W_])")
+
+
+def _role_extent(text: str) -> int:
+    """Length of the title at the start of ``text`` with the lower-case words that go on describing it,
+    up to a unit or a name ("sinh viên năm cuối| khoa Công nghệ…", "nhân viên| Tổ Vệ sinh"); 0 if none."""
+    m = _ROLE_LEAD.match(fold(text))
+    if not m:
+        return 0
+    cut = m.end()
+    for t in re.finditer(r"\S+", text[m.end():]):
+        w = t.group(0)
+        if w[0].isupper() or w[0].isdigit() or _UNIT_HEAD_RE.match(w) or fold(w) in ("tại", "của", "thuộc", "ở", "lớp",
+                                                                                     "đã", "đang", "vừa", "cho", "là"):
+            break
+        cut = m.end() + t.end()
+    return cut
+
+
+def _has_capital(text: str) -> bool:
+    return any(ch.isupper() or ch.isdigit() for ch in text)
+
+
+def _describe(parts: list[str]) -> dict[str, str] | None:
+    """Role, unit and place out of the comma-separated parts that say who someone is."""
+    parts = [x for x in parts if x and not _AGE.fullmatch(x) and not _BORN.fullmatch(x) and not _CAPTION.match(x)]
+    if parts and _NICKNAME.match(parts[0]) and _is_person_name(parts[0]):
+        parts = parts[1:]  # a nickname: "(Ba Long)", "(Sáu Thia, xã Hưng Thạnh…)"
+    if not parts:
+        return None
+    at = next((i for i, x in enumerate(parts) if _is_place_part(x)), len(parts))
+    while 0 < at < len(parts) and parts[at - 1][:1].isupper() and not _is_unit(parts[at - 1]) \
+            and not _SCHOOL.match(parts[at - 1]) \
+            and len(parts[at - 1].split()) <= 3:
+        at -= 1  # a district before its province: "Yên Định, Thanh Hoá", "Thuận Thành, Bắc Ninh"
+    stop = at
+    while stop < len(parts) and (stop == at or _is_place_part(parts[stop]) or not parts[stop][:1].islower()
+                                 and not _is_unit(parts[stop])):
+        stop += 1
+    place = ", ".join(_admin_chain(_ADDRESS_INTRO.sub("", x)) for x in parts[at:stop])
+    desc = parts[:at] + parts[stop:]
+    role = ""
+    if desc:
+        first, fd = desc[0], fold(desc[0])
+        cut = _role_extent(first)
+        if cut:
+            role, desc[0] = first[:cut].strip(), first[cut:].strip(" -–")
+        elif re.match(r"người\s+[A-ZĐÀ-Ỹ]", first) and _is_place_part(first[6:]):
+            place, desc[0] = place or first[6:], ""  # "người Vĩnh Phúc": where from
+        elif first[:1].islower() and not _UNIT_HEAD_RE.match(first) and not fd.startswith("lớp"):
+            if len(first.split()) <= 6 and not re.search(r"(?<![^\W_])(?:là|tên|của|lúc|khi)(?![^\W_])", fd) \
+                    and not any(fd == k or fd.startswith(k + " ") for k in _KIN):
+                role = first  # "máy trưởng", "chủ tàu cá", "phụ xe khách tuyến Hà Tĩnh - Hà Nội"
+            desc[0] = ""
+    unit = ", ".join(u for u in (_name_phrase(x) for x in desc) if u and _has_capital(u))
+    if not (role or unit or place):
+        return None
+    return {"role": role, "unit": unit, "place": place}
+
+
+def _apposition(sentence: str, end: int) -> dict[str, str] | None:
+    """Role, unit and place from what follows a name and says who the person is: brackets ("(lớp 3B,
+    Trường Tiểu học Định Tân, Yên Định, Thanh Hoá)", "(25 tuổi, thôn 2, xã Long Tân, Bình Phước)") or
+    a comma and a title or unit ("X, sinh viên năm cuối khoa Công nghệ Cơ khí, ĐH Điện lực, đã…",
+    "X, Đội CSGT số 1, Công an Hải Phòng, cho biết"). None when nothing like that follows, or the
+    brackets only give an age, a nickname or a photo caption."""
+    rest = sentence[end:end + 240]
+    b = re.match(r"\s*\(([^()]{2,220})\)", rest)
     if b:
-        parts = [x.strip() for x in re.split(r"[,;]", b.group(1))]
-        parts = [x for x in parts if x and not _AGE.fullmatch(x) and not re.fullmatch(r"(?:SN|sinh năm)?\s*\d{4}", x)]
-        for i, x in enumerate(parts):
-            if _ADMIN_IN.match(x):
-                return ", ".join(parts[i:])
-    return ""
+        return _describe([x.strip(" .") for x in re.split(r"[,;]", b.group(1))])
+    c = re.match(r"\s*[,–-]\s+((?:[^.;:()]|\.(?=[^\W\d_])|(?<=TP)\.|(?<=TX)\.|(?<=\sQ)\.|(?<=\sP)\.){3,200})", rest)
+    if not c:
+        return None
+    segs = [x.strip() for x in c.group(1).split(",")]
+    if not (_role_extent(segs[0]) or segs[0][:1].isupper() and _UNIT_HEAD_RE.match(segs[0])):
+        return None  # "X, 35 tuổi, …" and "X, người …" are read by the other patterns
+    parts = []
+    for i, x in enumerate(segs):
+        if i > 0 and not (x[:1].isupper() or _ADMIN_IN.match(x)):
+            break
+        cut = _role_extent(x) if i == 0 else 0
+        tail = x[cut:].strip()
+        phrase = (x[:cut] + " " + _name_phrase(tail)).strip() if tail else x[:cut]
+        if not phrase:
+            break
+        parts.append(phrase)
+        if len(phrase) < len(x):
+            break  # the clause goes on: "… Công an Hải Phòng| cho biết"
+    return _describe(parts)
 
 
 _RESIDENTIAL = re.compile(r"(?i)(?:ấp|thôn|làng|bản|xóm|tổ dân phố|khu phố)\b")
@@ -708,11 +842,22 @@ class _People:
         if weight > 0 and (DEED_WORDS.search(sentence.lower()) or _ACHIEVE.search(sentence.lower())):
             weight *= 1.5
         rec["score"] += weight
-        if prefix and not rec["role"]:
-            rec["role"] = _role_of(prefix)
+        own = _role_of(prefix if ctx is None else re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
+        if own and not rec["role"]:
+            rec["role"] = own  # a listed name's own title, not the list head's ("Trung úy A và thượng sĩ B")
         end = pos + len(name)
+        app = _apposition(sentence, end) if not rec.get("described") else None
+        if app:  # what the article says the person is beats what stands near the name
+            rec["described"] = True
+            if app["role"] and fold(app["role"]) != fold(rec["role"]):
+                rec["role"] = ", ".join(x for x in (rec["role"], app["role"]) if x)
+            rec["unit"] = app["unit"] or rec["unit"]
+            rec["place"] = app["place"] or rec["place"]
+        near = _unit_after(sentence, end)
+        if near and not rec.get("near"):
+            rec["near"] = near  # the unit named right after the person: not a collective of its own
         if not rec["unit"]:
-            rec["unit"] = _unit_after(sentence, end)
+            rec["unit"] = near
         if not rec["place"]:
             rec["place"] = _place_after(sentence, end)
 
@@ -801,7 +946,7 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
               if r["score"] >= max(_KEEP_ABS, _KEEP_REL * top)
               # a lone given name ("chị Na") only when it is the story's main person
               and (" " in r["name"] or i == 0)][:max_people]
-    person_units = {fold(r["unit"]) for r in ranked if r["unit"]}
+    person_units = {fold(r["near"]) for r in ranked if r.get("near")}
     coll = sorted((u for k, u in units.items() if k not in person_units),
                   key=lambda r: (-r["score"], r["first"]))
     ctop = coll[0]["score"] if coll else 0.0

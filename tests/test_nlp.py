@@ -44,7 +44,8 @@ def test_exemplars_role_unit_place_and_victim_left_out():
     names = [e["name"] for e in ex]
     assert names[0] == "Nguyễn Đăng Tuân"
     top = ex[0]
-    assert top["kind"] == "person" and top["role"] == "thượng úy" and top["unit"] == "Đội CSGT số 1"
+    assert top["kind"] == "person" and top["role"] == "thượng úy"
+    assert top["unit"] == "Đội CSGT số 1, Công an TP. Hải Phòng"  # the apposition after the name, whole
     assert "Lê Thị Hoa" not in names  # the victim
     for e in ex:
         assert set(e) == {"name", "kind", "role", "unit", "place"}
@@ -324,3 +325,39 @@ def test_the_vessel_rescued_or_in_distress_is_not_the_exemplar():
     ex = [e["name"] for e in exemplars("Cứu sống thuyền viên nguy kịch giữa biển",
                                        "Tàu SAR 274 đã cứu nạn tàu QB 98174 TS đang trôi dạt giữa biển.")]
     assert "tàu QB 98174 TS" not in ex
+
+
+def test_apposition_after_a_name_gives_role_unit_and_place():
+    from pipeline.nlp import _apposition
+    # brackets: a class and school, then a district before its province (no admin word before either)
+    assert _apposition(" (lớp 3B, Trường Tiểu học Định Tân, Yên Định, Thanh Hoá) đã", 0) == {
+        "role": "", "unit": "lớp 3B, Trường Tiểu học Định Tân", "place": "Yên Định, Thanh Hoá"}
+    # a title with the words that go on describing it, then its unit; the age is left out
+    assert _apposition(" (45 tuổi, trưởng khoa hồi sức cấp cứu Bệnh viện Đa khoa huyện Hương Khê, Hà Tĩnh)", 0) == {
+        "role": "trưởng khoa hồi sức cấp cứu", "unit": "Bệnh viện Đa khoa huyện Hương Khê", "place": "Hà Tĩnh"}
+    # a comma apposition ends where the clause goes on ("… cho biết")
+    assert _apposition(", sinh viên năm cuối khoa Công nghệ Cơ khí, ĐH Điện lực, Hà Nội, đã chế tạo", 0) == {
+        "role": "sinh viên năm cuối", "unit": "khoa Công nghệ Cơ khí, ĐH Điện lực", "place": "Hà Nội"}
+    assert _apposition(", Đội CSGT số 1, Công an TP. Hải Phòng cho biết", 0)["unit"] == \
+        "Đội CSGT số 1, Công an TP. Hải Phòng"
+    # "người X" says where from; a nickname is skipped
+    assert _apposition(" (22 tuổi, người Vĩnh Phúc)", 0) == {"role": "", "unit": "", "place": "Vĩnh Phúc"}
+    assert _apposition(" (Sáu Thia, xã Hưng Thạnh, huyện Tháp Mười, Đồng Tháp)", 0)["place"] == \
+        "xã Hưng Thạnh, huyện Tháp Mười, Đồng Tháp"
+    # not who the person is: an age alone, a photo caption, kin, a clause that is not a title or unit
+    for rest in (" (35 tuổi)", " (ảnh)", " (bìa phải)", " (bố chồng)", ", 35 tuổi, cho biết", ". Anh kể"):
+        assert _apposition(rest, 0) is None, rest
+
+
+def test_place_after_a_name_stops_where_the_address_ends():
+    from pipeline.nlp import _place_after
+    s = "em Phan Bá Hiệp ngụ xóm 3, xã Trung Thành, huyện Yên Thành, tỉnh Nghệ An vẫn không giấu được niềm vui"
+    assert _place_after(s, s.index("Hiệp") + 4) == "xóm 3, xã Trung Thành, huyện Yên Thành, tỉnh Nghệ An"
+
+
+def test_a_listed_name_keeps_its_own_rank():
+    ex = exemplars("Hai chiến sĩ CSGT cứu người",
+                   "Trung úy Lê Thanh Hải và thượng sĩ Phan Văn Bằng (Đội CSGT số 1, Công an Hải Phòng) đã dũng cảm "
+                   "lao xuống sông cứu người.")
+    roles = {e["name"]: e["role"] for e in ex}
+    assert roles.get("Lê Thanh Hải") == "trung úy" and roles.get("Phan Văn Bằng") == "thượng sĩ"
