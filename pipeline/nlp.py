@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 from typing import Iterable
@@ -487,9 +488,12 @@ _ACHIEVE = re.compile(r"(?<![^\W_])(thủ khoa|giải thưởng|huy chương|dan
                       r"tiêu biểu|điển hình|gương|người hùng|anh hùng)(?![^\W_])")
 
 
+_RANKS_LONGEST_FIRST = sorted(RANKS + PROFESSIONS, key=len, reverse=True)
+
+
 def _role_of(prefix: str) -> str:
     p = fold(prefix)
-    for r in RANKS + PROFESSIONS:
+    for r in _RANKS_LONGEST_FIRST:  # "PGS.TS" is "pgs.ts", not "ts"
         if re.search(rf"(?<![^\W_]){re.escape(r)}(?![^\W_])", p):
             return r
     return ""
@@ -499,7 +503,7 @@ _ADMIN_IN = re.compile(r"(?<![^\W_])(?:xã|phường|thị trấn|thôn|ấp|b�
                        r"tỉnh|thành phố|TP\.?|TX\.?)(?![^\W_])")
 
 
-_ADDRESS_WORDS = _ADMIN_LOWER | {"q.", "p.", "số", "đường", "-", "–", "dân"}
+_ADDRESS_WORDS = _ADMIN_LOWER | {"q.", "p.", "số", "đường", "-", "–", "dân", "đảo", "huyện đảo"}
 
 
 def _admin_chain(text: str) -> str:
@@ -512,7 +516,9 @@ def _admin_chain(text: str) -> str:
         if not (w == "," or w[0].isupper() or w[0].isdigit() or w.lower() in _ADDRESS_WORDS):
             break
         end = t.end()
-    chain = text[:end].strip(" ,-–")
+    chain = re.split(r"\s[-–]\s*Ảnh", text[:end])[0].strip(" ,-–")  # "… huyện Yên Định - Ảnh: …"
+    while chain and chain.split()[-1] in _ADMIN_LOWER:  # "…, huyện" cut before its name
+        chain = chain[:chain.rfind(" ")].strip(" ,-–") if " " in chain else ""
     return "" if chain in ("Việt Nam", "VN") else chain
 
 
@@ -551,15 +557,24 @@ def _name_phrase(part: str) -> str:
         w = t.group(0)
         lw = w.lower().strip(".,'\"")
         if not (w[0].isupper() or w[0].isdigit() or not w[0].isalpha() or lw in _UNIT_LOWER or lw in _ADDRESS_WORDS
-                or (i == 0 and _UNIT_HEAD_RE.match(w)) or lw in ("lớp", "khoa", "trường", "&")
+                or (i == 0 and (_UNIT_HEAD_RE.match(w) or _LOWER_UNIT.match(part))) or lw in ("lớp", "khoa", "trường", "&")
                 or _SYLLABLE.fullmatch(w) and _opens_word(words[-2:])):  # "Cơ khí", "Chữ thập đỏ"
             break
+        nxt = part[t.end():].split()[:1]
+        if lw == "và" and (not nxt or nxt[0][0].isdigit() or _ROLE_LEAD.match(fold(part[t.end():].strip()))
+                           or nxt[0].islower() and nxt[0] not in _UNIT_LOWER):
+            break  # "… và 2 chiến sĩ", "… và Trung úy B": another noun phrase ("Khoa học và công nghệ" goes on)
         words.append(w)
         end = t.end()
     return part[:end].strip(" -–")
 
 
 _SCHOOL = re.compile(r"(?:ĐH|ĐHQG|Đại học|Học viện|Cao đẳng|THPT|THCS|Tiểu học|Mầm non|Cảng|Sân bay|Khu)(?![^\W_])")
+
+
+# Units the press writes in lower case before their name or number ("trung đoàn 719", "trại tạm giam số 1").
+_LOWER_UNIT = re.compile(r"(?:trung đoàn|tiểu đoàn|sư đoàn|lữ đoàn|đại đội|hải đội|trại tạm giam|trại giam|trạm|đồn)"
+                         r"\s+(?:số\s+)?[A-ZĐ\d]")
 
 
 def _role_extent(text: str) -> int:
@@ -571,8 +586,8 @@ def _role_extent(text: str) -> int:
     cut = m.end()
     for t in re.finditer(r"\S+", text[m.end():]):
         w = t.group(0)
-        if w[0].isupper() or w[0].isdigit() or _UNIT_HEAD_RE.match(w) or fold(w) in ("tại", "của", "thuộc", "ở", "lớp",
-                                                                                     "đã", "đang", "vừa", "cho", "là"):
+        if w[0].isupper() or w[0].isdigit() or _UNIT_HEAD_RE.match(w) or _LOWER_UNIT.match(text, m.end() + t.start()) \
+                or fold(w) in ("tại", "của", "thuộc", "ở", "lớp", "đã", "đang", "vừa", "cho", "là", "và", "cùng"):
             break
         cut = m.end() + t.end()
     return cut
@@ -580,6 +595,12 @@ def _role_extent(text: str) -> int:
 
 def _has_capital(text: str) -> bool:
     return any(ch.isupper() or ch.isdigit() for ch in text)
+
+
+def _names_person(text: str) -> bool:
+    """"Bùi Xuân Hiển và …", "Trung úy Lê Mạnh Hùng": someone else, not a unit."""
+    m = _ROLE_LEAD.match(fold(text))
+    return bool(_SURNAME_RE.match(text[m.end():].strip() if m else text))
 
 
 def _describe(parts: list[str]) -> dict[str, str] | None:
@@ -613,7 +634,7 @@ def _describe(parts: list[str]) -> dict[str, str] | None:
                     and not any(fd == k or fd.startswith(k + " ") for k in _KIN):
                 role = first  # "máy trưởng", "chủ tàu cá", "phụ xe khách tuyến Hà Tĩnh - Hà Nội"
             desc[0] = ""
-    unit = ", ".join(u for u in (_name_phrase(x) for x in desc) if u and _has_capital(u))
+    unit = ", ".join(u for u in (_name_phrase(x) for x in desc) if u and _has_capital(u) and not _names_person(u))
     if not (role or unit or place):
         return None
     return {"role": role, "unit": unit, "place": place}
@@ -625,7 +646,7 @@ def _apposition(sentence: str, end: int) -> dict[str, str] | None:
     a comma and a title or unit ("X, sinh viên năm cuối khoa Công nghệ Cơ khí, ĐH Điện lực, đã…",
     "X, Đội CSGT số 1, Công an Hải Phòng, cho biết"). None when nothing like that follows, or the
     brackets only give an age, a nickname or a photo caption."""
-    rest = sentence[end:end + 240]
+    rest = html.unescape(sentence[end:end + 240])  # "Công ty Thương mại &amp; Bao bì"
     b = re.match(r"\s*\(([^()]{2,220})\)", rest)
     if b:
         return _describe([x.strip(" .") for x in re.split(r"[,;]", b.group(1))])
