@@ -529,8 +529,9 @@ def _place_after(sentence: str, start: int) -> str:
 
 
 # Not who the person is: photo captions and credits in brackets ("(ảnh)", "(bìa phải)", "(thứ 2 từ trái)").
-_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
+_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
                       r"nguồn|clip|video)(?![^\W_])")
+_AGE_TAIL = re.compile(r"(?i)^(?:\S+\s+){0,3}\d{1,3}\s*tuổi$")
 _BORN = re.compile(r"(?i)(?:SN|sinh(?: năm)?)\s*\d{4}")
 _NICKNAME = re.compile(r"(?:Hai|Ba|Tư|Bốn|Năm|Sáu|Bảy|Tám|Chín|Mười|Út|Cả)\s+\S+$")  # "Ba Long", "Sáu Thia"
 _ADDRESS_INTRO = re.compile(r"(?i)^(?:ngụ|trú|thường trú|tạm trú|quê|ở)(?:\s+(?:tại|ở))?\s+")
@@ -539,7 +540,7 @@ _ROLE_WORDS = tuple(sorted(set(RANKS + PROFESSIONS) | {
     "trạm trưởng", "trưởng trạm", "đồn trưởng", "chủ", "chủ nhà", "chủ quán", "chủ doanh nghiệp",
     "kỹ thuật viên", "hướng dẫn viên", "phóng viên", "biên tập viên", "trưởng ban", "phó trưởng ban",
     "tổng giám đốc", "phó tổng giám đốc", "chủ tịch hđqt", "thứ trưởng", "bộ trưởng", "hiệu phó",
-    "giáo viên chủ nhiệm", "công an viên", "cựu chiến binh", "người dân", "cư dân", "du khách"}, key=len, reverse=True))
+    "giáo viên chủ nhiệm", "công an viên", "cựu chiến binh"}, key=len, reverse=True))
 _ROLE_LEAD = re.compile(r"(?:" + _alts(_ROLE_WORDS) + r")(?![^\W_])")
 
 
@@ -605,7 +606,8 @@ def _names_person(text: str) -> bool:
 
 def _describe(parts: list[str]) -> dict[str, str] | None:
     """Role, unit and place out of the comma-separated parts that say who someone is."""
-    parts = [x for x in parts if x and not _AGE.fullmatch(x) and not _BORN.fullmatch(x) and not _CAPTION.match(x)]
+    parts = [x for x in parts if x and not _AGE.fullmatch(x) and not _BORN.fullmatch(x) and not _CAPTION.match(x)
+             and not _AGE_TAIL.search(x)]  # "hưởng dương 29 tuổi"
     if parts and _NICKNAME.match(parts[0]) and _is_person_name(parts[0]):
         parts = parts[1:]  # a nickname: "(Ba Long)", "(Sáu Thia, xã Hưng Thạnh…)"
     if not parts:
@@ -650,7 +652,7 @@ def _apposition(sentence: str, end: int) -> dict[str, str] | None:
     b = re.match(r"\s*\(([^()]{2,220})\)", rest)
     if b:
         return _describe([x.strip(" .") for x in re.split(r"[,;]", b.group(1))])
-    c = re.match(r"\s*[,–-]\s+((?:[^.;:()]|\.(?=[^\W\d_])|(?<=TP)\.|(?<=TX)\.|(?<=\sQ)\.|(?<=\sP)\.){3,200})", rest)
+    c = re.match(r"\s*[,–-]\s+(?:(?:hiện\s+)?(?:nay\s+)?(?:đang\s+)?là\s+)?((?:[^.;:()]|\.(?=[^\W\d_])|(?<=TP)\.|(?<=TX)\.|(?<=\sQ)\.|(?<=\sP)\.){3,200})", rest)
     if not c:
         return None
     segs = [x.strip() for x in c.group(1).split(",")]
@@ -658,7 +660,8 @@ def _apposition(sentence: str, end: int) -> dict[str, str] | None:
         return None  # "X, 35 tuổi, …" and "X, người …" are read by the other patterns
     parts = []
     for i, x in enumerate(segs):
-        if i > 0 and not (x[:1].isupper() or _ADMIN_IN.match(x)):
+        x = re.sub(r"^(?:thuộc|của)\s+(?=" + _UNIT_HEAD_RE.pattern + ")", "", x, flags=re.I) if i else x
+        if i > 0 and not (x[:1].isupper() or _ADMIN_IN.match(x) or _UNIT_HEAD_RE.match(x)):
             break
         cut = _role_extent(x) if i == 0 else 0
         tail = x[cut:].strip()
@@ -867,13 +870,18 @@ class _People:
         if own and not rec["role"]:
             rec["role"] = own  # a listed name's own title, not the list head's ("Trung úy A và thượng sĩ B")
         end = pos + len(name)
-        app = _apposition(sentence, end) if not rec.get("described") else None
-        if app:  # what the article says the person is beats what stands near the name
-            rec["described"] = True
+        app = _apposition(sentence, end)
+        if app and not rec.get("described"):  # what the article says the person is beats what stands near
+            rec["described"] = {k for k in ("role", "unit", "place") if app[k]}
             if app["role"] and fold(app["role"]) != fold(rec["role"]):
                 rec["role"] = ", ".join(x for x in (rec["role"], app["role"]) if x)
             rec["unit"] = app["unit"] or rec["unit"]
             rec["place"] = app["place"] or rec["place"]
+        elif app:  # a later description fills what the first left out
+            for k in ("role", "unit", "place"):
+                if app[k] and k not in rec["described"]:
+                    rec["described"].add(k)
+                    rec[k] = ", ".join(x for x in (rec[k], app[k]) if x) if k == "role" else app[k]
         near = _unit_after(sentence, end)
         if near and not rec.get("near"):
             rec["near"] = near  # the unit named right after the person: not a collective of its own

@@ -361,3 +361,19 @@ def test_a_listed_name_keeps_its_own_rank():
                    "lao xuống sông cứu người.")
     roles = {e["name"]: e["role"] for e in ex}
     assert roles.get("Lê Thanh Hải") == "trung úy" and roles.get("Phan Văn Bằng") == "thượng sĩ"
+
+
+def test_apposition_after_la_and_later_descriptions_fill_what_is_missing():
+    from pipeline.nlp import _apposition
+    assert _apposition(" (hưởng dương 29 tuổi, phóng viên Thông tấn xã Việt Nam) về", 0) == {
+        "role": "phóng viên", "unit": "Thông tấn xã Việt Nam", "place": ""}
+    assert _apposition(", hiện nay là học sinh lớp 2, điểm trường Xốp Cháo, thuộc Trường tiểu học Lượng Minh. Vào", 0)[
+        "role"] == "học sinh"
+    assert _apposition(" (từ trái qua)", 0) is None
+    ex = exemplars("Trả lại 3 cây vàng",
+                   "Ông Lê Quang Thắng (xã Phước Hưng, huyện Tuy Phước, tỉnh Bình Định) đã trả lại 3 cây vàng. "
+                   "Ông Lê Quang Thắng (chủ nhà máy xay xát lúa gạo) đã nhặt được của rơi và trả lại.")
+    top = ex[0]
+    assert top["name"] == "Lê Quang Thắng"
+    assert top["place"] == "xã Phước Hưng, huyện Tuy Phước, tỉnh Bình Định"  # the first description
+    assert top["role"] == "chủ nhà máy xay xát lúa gạo"  # what it left out, from the second
