@@ -529,7 +529,7 @@ def _place_after(sentence: str, start: int) -> str:
 
 
 # Not who the person is: photo captions and credits in brackets ("(ảnh)", "(bìa phải)", "(thứ 2 từ trái)").
-_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
+_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|bên (?:trái|phải)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
                       r"nguồn|clip|video)(?![^\W_])")
 _AGE_TAIL = re.compile(r"(?i)^(?:\S+\s+){0,3}\d{1,3}\s*tuổi$")
 _BORN = re.compile(r"(?i)(?:SN|sinh(?: năm)?)\s*\d{4}")
@@ -549,24 +549,32 @@ def _is_place_part(part: str) -> bool:
         part[:1].isupper() and _admin_chain(part) == part and _is_place_name(part))
 
 
+# Words that carry a clause on, not a name or a title: where a unit's name or a role's description stops.
+_CLAUSE_WORDS = frozenset("tại của thuộc ở đã đang vừa cho là và cùng có được bị với khi để nên thì mà vì sẽ nói biết "
+                          "kể cũng rất này đó đến về trong sau trước nhưng còn lại ra vào lên xuống".split())
+
+
 def _name_phrase(part: str) -> str:
     """``part`` up to the first lower-case word that cannot be in a unit's or a place's name
-    ("Công an Hải Phòng cho biết" -> "Công an Hải Phòng")."""
-    end = 0
-    words: list[str] = []
-    for i, t in enumerate(re.finditer(r"\S+", part)):
+    ("Công an Hải Phòng cho biết" -> "Công an Hải Phòng", "bệnh viện Chợ Rẫy")."""
+    head = _UNIT_HEAD_RE.match(part)
+    start = head.end() if head else 0  # "bệnh viện| Chợ Rẫy", "hạt kiểm lâm| huyện Bố Trạch"
+    end = start
+    words: list[str] = [part[:start]] if start else []
+    for t in re.finditer(r"\S+", part[start:]):
         w = t.group(0)
         lw = w.lower().strip(".,'\"")
         if not (w[0].isupper() or w[0].isdigit() or not w[0].isalpha() or lw in _UNIT_LOWER or lw in _ADDRESS_WORDS
-                or (i == 0 and (_UNIT_HEAD_RE.match(w) or _LOWER_UNIT.match(part))) or lw in ("lớp", "khoa", "trường", "&")
-                or _SYLLABLE.fullmatch(w) and _opens_word(words[-2:])):  # "Cơ khí", "Chữ thập đỏ"
+                or (not words and (_UNIT_HEAD_RE.match(w) or _LOWER_UNIT.match(part))) or lw in ("lớp", "khoa", "trường", "&")
+                or _SYLLABLE.fullmatch(w) and lw not in _CLAUSE_WORDS and _opens_word(words[-2:])):  # "Cơ khí"
             break
-        nxt = part[t.end():].split()[:1]
-        if lw == "và" and (not nxt or nxt[0][0].isdigit() or _ROLE_LEAD.match(fold(part[t.end():].strip()))
+        rest = part[start + t.end():]
+        nxt = rest.split()[:1]
+        if lw == "và" and (not nxt or nxt[0][0].isdigit() or _ROLE_LEAD.match(fold(rest.strip()))
                            or nxt[0].islower() and nxt[0] not in _UNIT_LOWER):
             break  # "… và 2 chiến sĩ", "… và Trung úy B": another noun phrase ("Khoa học và công nghệ" goes on)
         words.append(w)
-        end = t.end()
+        end = start + t.end()
     return part[:end].strip(" -–")
 
 
@@ -587,9 +595,13 @@ def _role_extent(text: str) -> int:
     cut = m.end()
     for t in re.finditer(r"\S+", text[m.end():]):
         w = t.group(0)
-        if w[0].isupper() or w[0].isdigit() or _UNIT_HEAD_RE.match(w) or _LOWER_UNIT.match(text, m.end() + t.start()) \
-                or fold(w) in ("tại", "của", "thuộc", "ở", "lớp", "đã", "đang", "vừa", "cho", "là", "và", "cùng"):
-            break
+        at = m.end() + t.start()
+        head = _UNIT_HEAD_RE.match(text, at)
+        after = text[head.end():].split()[:1] if head else []
+        if w[0].isupper() or w[0].isdigit() or _LOWER_UNIT.match(text, at) or fold(w) in _CLAUSE_WORDS \
+                or fold(w) == "lớp" or head and (head.end() == len(text) or after and (
+                    after[0][0].isupper() or after[0][0].isdigit() or after[0] in _UNIT_LOWER)):
+            break  # "giám đốc| bệnh viện Chợ Rẫy", not "giám đốc một công ty sản xuất…"
         cut = m.end() + t.end()
     return cut
 
@@ -628,7 +640,7 @@ def _describe(parts: list[str]) -> dict[str, str] | None:
         first, fd = desc[0], fold(desc[0])
         cut = _role_extent(first)
         if cut:
-            role, desc[0] = first[:cut].strip(), first[cut:].strip(" -–")
+            role, desc[0] = first[:cut].strip(" -–"), first[cut:].strip(" -–")
         elif re.match(r"người\s+[A-ZĐÀ-Ỹ]", first) and _is_place_part(first[6:]):
             place, desc[0] = place or first[6:], ""  # "người Vĩnh Phúc": where from
         elif first[:1].islower() and not _UNIT_HEAD_RE.match(first) and not fd.startswith("lớp"):

@@ -377,3 +377,11 @@ def test_apposition_after_la_and_later_descriptions_fill_what_is_missing():
     assert top["name"] == "Lê Quang Thắng"
     assert top["place"] == "xã Phước Hưng, huyện Tuy Phước, tỉnh Bình Định"  # the first description
     assert top["role"] == "chủ nhà máy xay xát lúa gạo"  # what it left out, from the second
+
+
+def test_a_unit_after_a_title_stops_where_the_clause_goes_on():
+    from pipeline.nlp import _apposition
+    assert _apposition(", giám đốc bệnh viện Chợ Rẫy", 0) == {"role": "giám đốc", "unit": "bệnh viện Chợ Rẫy", "place": ""}
+    assert _apposition(" (sinh viên Trường ĐH Vinh cho biết)", 0)["unit"] == "Trường ĐH Vinh"
+    assert _apposition(" (cán bộ hạt Kiểm lâm huyện Bố Trạch)", 0)["unit"] == "hạt Kiểm lâm huyện Bố Trạch"
+    assert _apposition(", kỹ sư nông dân có 15 năm kinh nghiệm", 0) == {"role": "kỹ sư nông dân", "unit": "", "place": ""}
