@@ -933,7 +933,7 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     people = _People()
     units: dict[str, dict] = {}
 
-    def add_unit(u: str, weight: float) -> None:
+    def add_unit(u: str, weight: float, sentence: str = "") -> None:
         u = re.split(r"\s*\(", u)[0].strip(" ,.-–")
         if not u or not _is_unit(u):
             return
@@ -949,6 +949,13 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
         rec = units.setdefault(k, {"name": u, "kind": "collective", "role": "", "unit": "", "place": "",
                                    "score": 0.0, "first": 100 + len(units)})
         rec["score"] += weight
+        at = sentence.find(u) if sentence and not rec.get("described") else -1
+        app = _apposition(sentence, at + len(u)) if at >= 0 else None
+        if app and not sentence[at + len(u):].lstrip().startswith("("):
+            app["unit"] = ""  # "Công an quận X, Công an quận Y": a list of units, not X's parent unit
+        if app and (app["unit"] or app["place"]):  # "tàu SAR 274 (Trung tâm … khu vực II)", "Công an huyện X, TP. HCM"
+            rec["described"] = True
+            rec["unit"], rec["place"] = app["unit"], app["place"]
 
     for weight, s, run_ner in _sentences_of(title or "", text or "", lead or "", ner_budget=ner_budget):
         deed = bool(DEED_WORDS.search(s.lower()))
@@ -972,14 +979,14 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
                     people.add(span, w, s, s.find(span))
                 elif tag in ("LOC", "ORG") and _is_unit(span) and span[0].isupper() \
                         and _unit_is_collective_actor(span) and not _vessel_in_distress(span, s):
-                    add_unit(span, weight * (1.0 if deed else 0.4))
+                    add_unit(span, weight * (1.0 if deed else 0.4), s)
         for span in surname_mentions(s):
             if name_key(span) not in found and not (run_ner and any(name_key(span) in name_key(n)
                                                                     for n, _ in ner_spans(s))):
                 people.add(span, weight, s, s.find(span))
         for u in unit_mentions(s):
             if _unit_is_collective_actor(u) and not _vessel_in_distress(u, s):
-                add_unit(u, weight * (1.5 if deed else 0.5))
+                add_unit(u, weight * (1.5 if deed else 0.5), s)
 
     ranked = sorted(people.recs.values(), key=lambda r: (-r["score"], r["first"]))
     top = ranked[0]["score"] if ranked else 0.0

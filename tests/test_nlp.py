@@ -385,3 +385,14 @@ def test_a_unit_after_a_title_stops_where_the_clause_goes_on():
     assert _apposition(" (sinh viên Trường ĐH Vinh cho biết)", 0)["unit"] == "Trường ĐH Vinh"
     assert _apposition(" (cán bộ hạt Kiểm lâm huyện Bố Trạch)", 0)["unit"] == "hạt Kiểm lâm huyện Bố Trạch"
     assert _apposition(", kỹ sư nông dân có 15 năm kinh nghiệm", 0) == {"role": "kỹ sư nông dân", "unit": "", "place": ""}
+
+
+def test_a_collective_gets_its_parent_unit_and_place_from_brackets():
+    ex = exemplars("Tàu SAR 274 cứu 8 ngư dân",
+                   "Tàu SAR 274 (Trung tâm phối hợp tìm kiếm cứu nạn hàng hải khu vực II) đã cứu nạn thành công 8 ngư "
+                   "dân. Tàu SAR 274 được khen thưởng vì cứu nạn kịp thời.")
+    tau = next(e for e in ex if e["kind"] == "collective" and "SAR 274" in e["name"])
+    assert tau["unit"] == "Trung tâm phối hợp tìm kiếm cứu nạn hàng hải khu vực II"
+    ex = exemplars("Công an quận Bình Thạnh bắt cướp",
+                   "Công an quận Bình Thạnh, Công an quận 9 và Phòng cảnh sát hình sự đã dũng cảm bắt giữ nhóm cướp.")
+    assert all(e["unit"] != "Công an quận 9" for e in ex)  # a list of units is not a parent unit
