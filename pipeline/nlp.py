@@ -488,15 +488,14 @@ _ACHIEVE = re.compile(r"(?<![^\W_])(thủ khoa|giải thưởng|huy chương|dan
                       r"tiêu biểu|điển hình|gương|người hùng|anh hùng)(?![^\W_])")
 
 
-_RANKS_LONGEST_FIRST = sorted(RANKS + PROFESSIONS, key=len, reverse=True)
+# Longest first: "PGS.TS" is "pgs.ts", not "ts".
+_RANK_OR_PROFESSION = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(r) for r in sorted(
+    RANKS + PROFESSIONS, key=len, reverse=True)) + r")(?![^\W_])")
 
 
 def _role_of(prefix: str) -> str:
-    p = fold(prefix)
-    for r in _RANKS_LONGEST_FIRST:  # "PGS.TS" is "pgs.ts", not "ts"
-        if re.search(rf"(?<![^\W_]){re.escape(r)}(?![^\W_])", p):
-            return r
-    return ""
+    m = _RANK_OR_PROFESSION.search(fold(prefix)) if prefix else None
+    return m.group(0) if m else ""
 
 
 _ADMIN_IN = re.compile(r"(?<![^\W_])(?:xã|phường|thị trấn|thôn|ấp|bản|xóm|làng|tổ dân phố|huyện|quận|thị xã|"
@@ -878,9 +877,9 @@ class _People:
         if weight > 0 and (DEED_WORDS.search(sentence.lower()) or _ACHIEVE.search(sentence.lower())):
             weight *= 1.5
         rec["score"] += weight
-        own = _role_of(prefix if ctx is None else re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
-        if own and not rec["role"]:
-            rec["role"] = own  # a listed name's own title, not the list head's ("Trung úy A và thượng sĩ B")
+        if not rec["role"]:  # a listed name's own title, not the list head's ("Trung úy A và thượng sĩ B")
+            rec["role"] = _role_of(prefix if ctx is None else
+                                   re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
         end = pos + len(name)
         app = _apposition(sentence, end)
         if app and not rec.get("described"):  # what the article says the person is beats what stands near
