@@ -539,7 +539,9 @@ _ROLE_WORDS = tuple(sorted(set(RANKS + PROFESSIONS) | {
     "trạm trưởng", "trưởng trạm", "đồn trưởng", "chủ", "chủ nhà", "chủ quán", "chủ doanh nghiệp",
     "kỹ thuật viên", "hướng dẫn viên", "phóng viên", "biên tập viên", "trưởng ban", "phó trưởng ban",
     "tổng giám đốc", "phó tổng giám đốc", "chủ tịch hđqt", "thứ trưởng", "bộ trưởng", "hiệu phó",
-    "giáo viên chủ nhiệm", "công an viên", "cựu chiến binh"}, key=len, reverse=True))
+    "giáo viên chủ nhiệm", "công an viên", "cựu chiến binh", "phụ xe", "trưởng nhóm", "nhóm trưởng", "hiệp sĩ",
+    "thương binh", "cựu học sinh", "cựu sinh viên", "hội trưởng", "tổ phó", "thành viên", "đoàn viên", "hội viên",
+    "quân nhân", "kiểm lâm", "kế toán", "lao công", "trưởng nhóm hiệp sĩ", "bí thư đoàn", "chủ tịch hội"}, key=len, reverse=True))
 _ROLE_LEAD = re.compile(r"(?:" + _alts(_ROLE_WORDS) + r")(?![^\W_])")
 
 
@@ -553,6 +555,11 @@ _CLAUSE_WORDS = frozenset("tại của thuộc ở đã đang vừa cho là và 
                           "kể cũng rất này đó đến về trong sau trước nhưng còn lại ra vào lên xuống".split())
 
 
+# Lower-case words of company and organisation names, read after a title ("Công ty cổ phần Đường sắt…").
+_PHRASE_LOWER = _UNIT_LOWER | set("cổ phần trách nhiệm hữu hạn một thành viên dịch vụ thương mại sản xuất đầu tư xây "
+                                  "dựng vận tải du lịch chi nhánh người cao tuổi khuyến học cựu chiến binh phụ nữ".split())
+
+
 def _name_phrase(part: str) -> str:
     """``part`` up to the first lower-case word that cannot be in a unit's or a place's name
     ("Công an Hải Phòng cho biết" -> "Công an Hải Phòng", "bệnh viện Chợ Rẫy")."""
@@ -563,14 +570,14 @@ def _name_phrase(part: str) -> str:
     for t in re.finditer(r"\S+", part[start:]):
         w = t.group(0)
         lw = w.lower().strip(".,'\"")
-        if not (w[0].isupper() or w[0].isdigit() or not w[0].isalpha() or lw in _UNIT_LOWER or lw in _ADDRESS_WORDS
+        if not (w[0].isupper() or w[0].isdigit() or not w[0].isalpha() or lw in _PHRASE_LOWER or lw in _ADDRESS_WORDS
                 or (not words and (_UNIT_HEAD_RE.match(w) or _LOWER_UNIT.match(part))) or lw in ("lớp", "khoa", "trường", "&")
                 or _SYLLABLE.fullmatch(w) and lw not in _CLAUSE_WORDS and _opens_word(words[-2:])):  # "Cơ khí"
             break
         rest = part[start + t.end():]
         nxt = rest.split()[:1]
         if lw == "và" and (not nxt or nxt[0][0].isdigit() or _ROLE_LEAD.match(fold(rest.strip()))
-                           or nxt[0].islower() and nxt[0] not in _UNIT_LOWER):
+                           or nxt[0].islower() and nxt[0] not in _PHRASE_LOWER):
             break  # "… và 2 chiến sĩ", "… và Trung úy B": another noun phrase ("Khoa học và công nghệ" goes on)
         words.append(w)
         end = start + t.end()
@@ -662,7 +669,10 @@ def _apposition(sentence: str, end: int) -> dict[str, str] | None:
     rest = html.unescape(sentence[end:end + 240])  # "Công ty Thương mại &amp; Bao bì"
     b = re.match(r"\s*\(([^()]{2,220})\)", rest)
     if b:
-        return _describe([x.strip(" .") for x in re.split(r"[,;]", b.group(1))])
+        found = _describe([x.strip(" .") for x in re.split(r"[,;]", b.group(1))])
+        if found:
+            return found
+        rest = rest[b.end():]  # "Vũ Huy Cảng (22 tuổi), sinh viên năm cuối…": the age only, then the title
     c = re.match(r"\s*[,–-]\s+(?:(?:hiện\s+)?(?:nay\s+)?(?:đang\s+)?là\s+)?((?:[^.;:()]|\.(?=[^\W\d_])|(?<=TP)\.|(?<=TX)\.|(?<=\sQ)\.|(?<=\sP)\.){3,200})", rest)
     if not c:
         return None
@@ -829,6 +839,29 @@ class _People:
     def __init__(self):
         self.recs: dict[str, dict] = {}
 
+    def describe(self, name: str, app: dict[str, str] | None) -> None:
+        """What the article says the person is (``_apposition``) beats what merely stands near the
+        name; a later description fills what the first left out."""
+        k = self.find(name_key(name)) if app else None
+        if k is not None:
+            self._describe(self.recs[k], app)
+
+    @staticmethod
+    def _describe(rec: dict, app: dict[str, str] | None) -> None:
+        if not app:
+            return
+        if not rec.get("described"):
+            rec["described"] = {f for f in ("role", "unit", "place") if app[f]}
+            if app["role"] and fold(app["role"]) != fold(rec["role"]):
+                rec["role"] = ", ".join(x for x in (rec["role"], app["role"]) if x)
+            rec["unit"] = app["unit"] or rec["unit"]
+            rec["place"] = app["place"] or rec["place"]
+            return
+        for f in ("role", "unit", "place"):
+            if app[f] and f not in rec["described"]:
+                rec["described"].add(f)
+                rec[f] = ", ".join(x for x in (rec[f], app[f]) if x) if f == "role" else app[f]
+
     def find(self, key: str) -> str | None:
         for k in self.recs:
             if f" {key} " in f" {k} " or f" {k} " in f" {key} ":
@@ -881,18 +914,7 @@ class _People:
             rec["role"] = _role_of(prefix if ctx is None else
                                    re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
         end = pos + len(name)
-        app = _apposition(sentence, end)
-        if app and not rec.get("described"):  # what the article says the person is beats what stands near
-            rec["described"] = {k for k in ("role", "unit", "place") if app[k]}
-            if app["role"] and fold(app["role"]) != fold(rec["role"]):
-                rec["role"] = ", ".join(x for x in (rec["role"], app["role"]) if x)
-            rec["unit"] = app["unit"] or rec["unit"]
-            rec["place"] = app["place"] or rec["place"]
-        elif app:  # a later description fills what the first left out
-            for k in ("role", "unit", "place"):
-                if app[k] and k not in rec["described"]:
-                    rec["described"].add(k)
-                    rec[k] = ", ".join(x for x in (rec[k], app[k]) if x) if k == "role" else app[k]
+        self._describe(rec, _apposition(sentence, end))
         near = _unit_after(sentence, end)
         if near and not rec.get("near"):
             rec["near"] = near  # the unit named right after the person: not a collective of its own
@@ -965,10 +987,15 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
             at = s.find(name)
             people.add(name, weight + 0.5, s, at, prefix)
             found.add(name_key(name))
-            for name2, at2 in (coordinated_names(s, at + len(name)) if at >= 0 else []):
+            listed = coordinated_names(s, at + len(name)) if at >= 0 else []
+            for name2, at2 in listed:
                 if name_key(name2) not in found:
                     people.add(name2, weight + 0.5, s, at2, prefix, ctx=at)
                     found.add(name_key(name2))
+            if listed:  # "chị A (35 tuổi) và B (32 tuổi), nhân viên Công ty X": said of everyone listed
+                shared = _apposition(s, listed[-1][1] + len(listed[-1][0]))
+                for n in [name] + [n for n, _ in listed[:-1]]:
+                    people.describe(n, shared)
         if run_ner:
             for span, tag in ner_spans(s):
                 if tag == "PER" and _is_person_name(span):

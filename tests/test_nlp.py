@@ -396,3 +396,14 @@ def test_a_collective_gets_its_parent_unit_and_place_from_brackets():
     ex = exemplars("Công an quận Bình Thạnh bắt cướp",
                    "Công an quận Bình Thạnh, Công an quận 9 và Phòng cảnh sát hình sự đã dũng cảm bắt giữ nhóm cướp.")
     assert all(e["unit"] != "Công an quận 9" for e in ex)  # a list of units is not a parent unit
+
+
+def test_a_description_after_an_age_or_a_list_is_said_of_everyone_listed():
+    from pipeline.nlp import _apposition
+    assert _apposition(" (22 tuổi), sinh viên năm cuối khoa Công nghệ Cơ khí, Đại học Điện lực (Hà Nội) sẽ", 0) == {
+        "role": "sinh viên năm cuối", "unit": "khoa Công nghệ Cơ khí, Đại học Điện lực", "place": ""}
+    ex = exemplars("Hai nữ nhân viên đường sắt cứu người",
+                   "Chị Nguyễn Thị Minh (35 tuổi) và Đỗ Thị Lan (32 tuổi), nhân viên Công ty cổ phần Đường sắt Sài Gòn, "
+                   "đã dũng cảm lao ra cứu người.")
+    units = {e["name"]: e["unit"] for e in ex if e["kind"] == "person"}
+    assert units.get("Nguyễn Thị Minh") == units.get("Đỗ Thị Lan") == "Công ty cổ phần Đường sắt Sài Gòn"
