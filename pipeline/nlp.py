@@ -528,7 +528,7 @@ def _place_after(sentence: str, start: int) -> str:
 
 
 # Not who the person is: photo captions and credits in brackets ("(ảnh)", "(bìa phải)", "(thứ 2 từ trái)").
-_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|bên (?:trái|phải)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
+_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|bên (?:trái|phải)|ngoài cùng|hàng (?:đầu|trước|sau)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
                       r"nguồn|clip|video)(?![^\W_])")
 _AGE_TAIL = re.compile(r"(?i)^(?:\S+\s+){0,3}\d{1,3}\s*tuổi$")
 _BORN = re.compile(r"(?i)(?:SN|sinh(?: năm)?)\s*\d{4}")
@@ -605,7 +605,7 @@ def _role_extent(text: str) -> int:
         head = _UNIT_HEAD_RE.match(text, at)
         after = text[head.end():].split()[:1] if head else []
         if w[0].isupper() or w[0].isdigit() or _LOWER_UNIT.match(text, at) or fold(w) in _CLAUSE_WORDS \
-                or fold(w) == "lớp" or head and (head.end() == len(text) or after and (
+                or fold(w) == "lớp" or w in ("-", "–") or head and (head.end() == len(text) or after and (
                     after[0][0].isupper() or after[0][0].isdigit() or after[0] in _UNIT_LOWER)):
             break  # "giám đốc| bệnh viện Chợ Rẫy", not "giám đốc một công ty sản xuất…"
         cut = m.end() + t.end()

@@ -407,3 +407,10 @@ def test_a_description_after_an_age_or_a_list_is_said_of_everyone_listed():
                    "đã dũng cảm lao ra cứu người.")
     units = {e["name"]: e["unit"] for e in ex if e["kind"] == "person"}
     assert units.get("Nguyễn Thị Minh") == units.get("Đỗ Thị Lan") == "Công ty cổ phần Đường sắt Sài Gòn"
+
+
+def test_captions_and_a_dash_end_a_description():
+    from pipeline.nlp import _apposition
+    assert _apposition(" (ngoài cùng bên phải)", 0) is None
+    assert _apposition(", nhóm trưởng o bánh mì - những ngày đầu mới chở bánh mì", 0)["role"] == \
+        "nhóm trưởng o bánh mì"
