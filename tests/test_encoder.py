@@ -182,10 +182,10 @@ def test_a_second_stage_makes_a_new_version_that_falls_back_to_stage_one(corpora
     # the folds' scores stay beside the stage-1 version: without the states cache, the same
     # cross-validation returns them and runs nothing (it would have to rebuild the states first)
     from pipeline.encoder import EncoderReranker, cross_val_reranker
-    from pipeline.train import STAGE2_CV_DIR, cv_folds
+    from pipeline.train import STAGE2_CV_DIR, cv_folds, read_oof
     kept = list((tmp_path / base["version"] / STAGE2_CV_DIR).glob("scores-*.npz"))
     assert len(kept) == 1
-    oof1 = {json.loads(line)["id"]: json.loads(line)["score"] for line in open(tmp_path / base["version"] / "oof.jsonl")}
+    oof1 = {i: o["score"] for i, o in read_oof(tmp_path / base["version"]).items()}
     again = cross_val_reranker(recs, np.array([oof1[r["id"]] for r in recs]), cv_folds(recs, 3, 0), t0=0.001,
                                key=base["version"], params=EncoderReranker(**tiny).get_params(), state_dir=tmp_path / "empty",
                                scores_dir=tmp_path / base["version"] / STAGE2_CV_DIR, log=None)
@@ -197,8 +197,8 @@ def test_a_second_stage_makes_a_new_version_that_falls_back_to_stage_one(corpora
     assert on_disk["stage1"]["version"] == base["version"]
     assert on_disk["stage1"]["thresholds"] == base["thresholds"]
     assert on_disk["reranker"]["t0"] == 0.001 and "difference" in on_disk["reranker"]["paired_pr_auc_vs_stage1"]
-    oof = [json.loads(line) for line in open(path / "oof.jsonl")]
-    first = [json.loads(line) for line in open(tmp_path / base["version"] / "oof.jsonl")]
+    oof = list(read_oof(path).values())
+    first = list(read_oof(tmp_path / base["version"]).values())
     assert [o["score_stage1"] for o in oof] == [o["score"] for o in first]
     assert [o["score"] for o in oof] != [o["score"] for o in first]
 

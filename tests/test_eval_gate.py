@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import BUNDLED_MODEL_DIR
-from pipeline.train import OOF_FILE, evaluate_scores, natural_operating_point
+from pipeline.train import evaluate_scores, natural_operating_point
 
 # natural = reweighted to the press's base rate by stratum; mix = the labelled set as is
 FLOORS = {  # raised 2026-12-02 with 2026-12-02-a6224821 (StackedViewsLR; 11,465 labels, 1,708 label 2)
@@ -67,8 +67,8 @@ def test_metric_does_not_fall_below_its_floor(card, key):
 
 def test_card_metrics_are_the_shipped_out_of_fold_scores(card, corpora):
     """Re-derive the card's metrics from oof.jsonl joined to the labels (no training)."""
-    from pipeline.train import default_label_paths, load_training_data
-    oof = [json.loads(line) for line in open(BUNDLED_MODEL_DIR / OOF_FILE, encoding="utf-8")]
+    from pipeline.train import default_label_paths, load_training_data, read_oof
+    oof = list(read_oof(BUNDLED_MODEL_DIR).values())
     recs = {r["id"]: r for r in load_training_data(default_label_paths(), corpora / "press.jsonl.gz")}
     assert len(oof) == card["n_records"]
     assert all(o["id"] in recs and recs[o["id"]]["label"] == o["label"] for o in oof)
