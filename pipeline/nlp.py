@@ -83,7 +83,6 @@ DEED_WORDS = re.compile(
     r"chế tạo|vượt khó|tận tụy|cống hiến|tuyên dương|khen thưởng|bằng khen|vinh danh|tặng|"
     r"phẫu thuật|ca mổ|dập lửa|chữa cháy|kịp thời|đưa vào bờ|kéo lên|vớt)(?![^\W_])")
 
-_SPEECH = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|khẳng định|cho hay|phát biểu)(?![^\W_])")
 
 _AGE = re.compile(r"\(?\s*(?:SN\s*\d{4}|sinh năm\s*\d{4}|\d{1,3}\s*tuổi)\s*[,;)]?", re.I)
 _PLACE_INTRO = re.compile(
@@ -723,13 +722,8 @@ _NOT_ACTOR_RE = re.compile(
 _BENEFICIARY_RE = re.compile(
     r"(?<![^\W_])(?:cứu|cứu sống|giải cứu|cứu vớt|giúp|giúp đỡ|hỗ trợ|trả lại cho|trả cho|trao trả cho)"
     r"(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
-_OFFICIAL = re.compile(r"(?<![^\W_])(chủ tịch|phó chủ tịch|giám đốc|phó giám đốc|trưởng phòng|bí thư|"
-                       r"phó bí thư|thứ trưởng|bộ trưởng|người phát ngôn|lãnh đạo|hiệu trưởng)(?![^\W_])")
-# An official named with the title just before ("Chủ tịch UBND TP Lê Thanh Hải") or right after
-# ("Nguyễn Đức Chiến - Phó chủ tịch Hội đồng…", "Vũ Như Hà, trưởng Phòng PC46")
-_OFFICIAL_BEFORE = re.compile(_OFFICIAL.pattern + r"[^,.;:()]{0,25}$")
-_OFFICIAL_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*" + _OFFICIAL.pattern)
-# ... who speaks, visits or hands out the award: the one who honours, not the one honoured
+# An official named with a title (see _TITLE) who speaks, visits or hands out the award: the one who
+# honours, not the one honoured ("ông X, Chủ tịch UBND, trao bằng khen")
 _HONOURS = re.compile(r"(?<![^\W_])(thăm|chúc|trao|tặng|khen thưởng|biểu dương|tuyên dương|ghi nhận)(?![^\W_])")
 # Who lost, owned or reported what was returned or rescued: "anh X (…) là chủ nhân…", "chủ tàu X
 # (…) cấp báo", "anh X (…) tri hô", "bàn giao tài sản cho ông X", "túi xách là của ông X"
@@ -766,8 +760,10 @@ _KIN_AFTER = re.compile(r"^\s*[,(–-]\s*(?:[^(),;–-]{0,25},\s*)?(?:là\s+)?(?
                         + r")(?:\s+(?:của|ruột))?\s+(?:[^\W\d_]+\s+){0,2}?[A-ZĐÀ-Ỹ]")
 _KIN_BEFORE = re.compile(r"(?<![^\W_])(?:" + _alts(_KIN) + r")(?:\s+(?:của|ruột))?(?:\s+(?:"
                          + _alts(HONORIFICS) + r")\s+\S+)?\s+là(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
-# A title before or after a name, with "phó", "tổng", "nguyên"…; with a reporting verb the one
-# titled comments on the story ("Thượng tá X, Phó chỉ huy trưởng BĐBP, xác nhận…").
+# A title before or after a name ("Chủ tịch UBND TP Lê Thanh Hải", "Vũ Như Hà, trưởng Phòng PC46"), with
+# "phó", "tổng", "nguyên"…; with a reporting verb (or an honouring one, _HONOURS) the one titled comments
+# on the story ("Thượng tá X, Phó chỉ huy trưởng BĐBP, xác nhận…"). One title list and one rule since
+# 2026-12-03 (two overlapping ones before; names F1 seed 0.618 = 0.618, dev 300 0.540 -> 0.542).
 _TITLE = (r"(?:(?:phó|tổng|nguyên|quyền|đương kim)\s+)*(?:chủ tịch|giám đốc|trưởng phòng|trưởng ban|bí thư|"
           r"thứ trưởng|bộ trưởng|cục trưởng|vụ trưởng|chỉ huy trưởng|chính ủy|chánh văn phòng|chánh thanh tra|"
           r"tổng biên tập|ủy viên|uỷ viên|người phát ngôn|lãnh đạo|hiệu trưởng|trưởng công an|đồn trưởng|"
@@ -893,11 +889,9 @@ class _People:
                 or _KIN_AFTER.match(raw_after) or _KIN_BEFORE.search(before)
                 or _SUSPECT_BEFORE.search(sentence[max(0, at - 160):at]) or _SUSPECT_AFTER.match(after)):
             weight = -abs(weight) * 1.5
-        official = _OFFICIAL.search(fold(prefix)) or _OFFICIAL_BEFORE.search(before) or _OFFICIAL_AFTER.match(after)
-        if official and (_SPEECH.search(sentence.lower()) or _HONOURS.search(sentence.lower())):
+        titled = _TITLE_AT.search(fold(prefix)) or _TITLE_BEFORE.search(before) or _TITLE_AFTER.match(after)
+        if titled and (_REPORTS.search(sentence.lower()) or _HONOURS.search(sentence.lower())):
             weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết / trao bằng khen": who honours, not the hero
-        elif (_TITLE_BEFORE.search(before) or _TITLE_AFTER.match(after)) and _REPORTS.search(sentence.lower()):
-            weight *= 0.3  # the same with more titles and reporting verbs ("X, Phó chỉ huy trưởng…, xác nhận")
         k = self.find(key)
         if k is None:
             rec = self.recs[key] = {"name": normalize_name(name), "kind": "person", "role": "", "unit": "",
