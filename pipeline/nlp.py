@@ -310,6 +310,12 @@ def unit_mentions(sentence: str) -> list[str]:
             pos = t.end()
             if len(toks) >= 14:
                 break
+        # "Công an quận Bình Thạnh phối hợp Công an quận Tân Phú": two units working together, not one
+        # name ("Trung tâm phối hợp tìm kiếm cứu nạn" is one)
+        for i in range(len(toks) - 2):
+            if toks[i].lower() == "phối" and toks[i + 1].lower() == "hợp" and toks[i + 2][0].isupper():
+                toks = toks[:i]
+                break
         # "… Nụ Cười 3 và Chương trình …": "và" joins two names unless an acronym follows ("PCCC và CNCH")
         for i, w in enumerate(toks):
             if w.lower() == "và" and (i + 1 >= len(toks) or not toks[i + 1].isupper()):
@@ -934,6 +940,11 @@ def _vessel_in_distress(unit: str, sentence: str) -> bool:
                             or _VESSEL_DISTRESS_AFTER.match(sentence[at + len(unit):at + len(unit) + 80].lower()))
 
 
+# "trường ĐH", "khoa 2018", "báo ĐS": a lower-case head and a bare acronym or number name no one (they
+# still add weight to the full name they are short for while mentions are counted).
+_BARE_UNIT = re.compile(r"(?:trường|khoa|báo|viện|phòng)\s+(?:[A-ZĐ]{2,}|\d+)")
+
+
 def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
               ner_budget: int | None = None) -> list[dict]:
     """The people and collectives the story is about, most central first.
@@ -1019,7 +1030,8 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
                   key=lambda r: (-r["score"], r["first"]))
     ctop = coll[0]["score"] if coll else 0.0
     floor = _KEEP_UNIT_ABS if ranked else _KEEP_LONE_UNIT
-    coll = [u for u in coll if u["score"] >= max(floor, 0.4 * ctop, _UNIT_VS_PERSON * top)][:3]
+    coll = [u for u in coll if u["score"] >= max(floor, 0.4 * ctop, _UNIT_VS_PERSON * top)
+            and not _BARE_UNIT.fullmatch(u["name"])][:3]
     return [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
             for r in ranked + coll]
 

@@ -414,3 +414,13 @@ def test_captions_and_a_dash_end_a_description():
     assert _apposition(" (ngoài cùng bên phải)", 0) is None
     assert _apposition(", nhóm trưởng o bánh mì - những ngày đầu mới chở bánh mì", 0)["role"] == \
         "nhóm trưởng o bánh mì"
+
+
+def test_units_working_together_are_two_names_and_a_bare_acronym_is_none():
+    assert unit_mentions("Công an quận Bình Thạnh phối hợp Công an quận Tân Phú bắt giữ nhóm cướp.") == [
+        "Công an quận Bình Thạnh", "Công an quận Tân Phú"]
+    assert "Trung tâm phối hợp tìm kiếm cứu nạn hàng hải khu vực II" in unit_mentions(
+        "Trung tâm phối hợp tìm kiếm cứu nạn hàng hải khu vực II đã điều tàu.")
+    from pipeline.nlp import _BARE_UNIT  # what exemplars() leaves out of its collectives
+    assert _BARE_UNIT.fullmatch("trường ĐH") and _BARE_UNIT.fullmatch("khoa 2018") and _BARE_UNIT.fullmatch("báo ĐS")
+    assert not _BARE_UNIT.fullmatch("Trường ĐH Vinh") and not _BARE_UNIT.fullmatch("tàu SAR 412")
