@@ -1,6 +1,6 @@
 """Exemplar-name precision and recall against the seed labels' exemplars.
 
-    nice python benchmarks/eval_exemplars.py [--limit N] [--show K] [--team N | --dev N]
+    nice python benchmarks/eval_exemplars.py [--limit N] [--show K] [--show-context K] [--team N | --dev N]
 
 Items: seed labels with label 2 (the heuristics of ``pipeline.nlp.exemplars`` were tuned on
 them), or with ``--team N`` a seeded random N of the team's label-2 items
@@ -12,6 +12,12 @@ A predicted name matches a gold exemplar when one normalised name
 (pipeline.nlp.normalize_name, case-folded) contains the other on syllable boundaries.
 Precision = matched predictions / predictions; recall = matched gold exemplars / gold
 exemplars (micro).
+
+Role, unit and place: for each matched name whose gold exemplar says more than the name (a rank,
+a title, a unit, an address: "Nguyễn Văn Hoàn (xã Phú Lâm, Yên Sơn, Tuyên Quang)"), the
+syllables of what we give beside the name (``role``, ``unit``, ``place``) against those of
+what the reader wrote (``score_context``): precision, recall, and the share given anything.
+``--show-context K`` prints K that differ.
 
 Two counts: gold exemplars as written, and one gold name per person. Readers sometimes list
 several people in one exemplar ("Phạm Tiến Dũng, Ngô Việt Hải, Phan Tiến Dũng (trạm gác…)");
