@@ -726,7 +726,8 @@ _NOT_ACTOR_RE = re.compile(
 # The object of a rescue or a help verb is who was helped, not who helped ("cứu chị A", "trả lại
 # cho anh B"). Award verbs are not here: "tặng bằng khen anh C" names the exemplar.
 _BENEFICIARY_RE = re.compile(
-    r"(?<![^\W_])(?:cứu|cứu sống|giải cứu|cứu vớt|giúp|giúp đỡ|hỗ trợ|trả lại cho|trả cho|trao trả cho)"
+    r"(?<![^\W_])(?:cứu|cứu sống|giải cứu|cứu vớt|giúp|giúp đỡ|hỗ trợ|trả lại cho|trả cho|trao trả cho|"
+    r"phát hiện|vớt được|tìm thấy)"
     r"(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
 # An official named with a title (see _TITLE) who speaks, visits or hands out the award: the one who
 # honours, not the one honoured ("ông X, Chủ tịch UBND, trao bằng khen")
@@ -754,8 +755,9 @@ _OWNER_BEFORE = re.compile(r"(?<![^\W_])(?:chủ nhân|chủ sở hữu|chủ(?:
                            r"(?:\s+[^\s,.;:()]+){0,4}?)\s+(?:là|được xác định là)(?:\s+(?:"
                            + _alts(HONORIFICS) + r"))?\s*$")
 # Who was in danger: "hai người gặp nạn là X và Y"
-_IN_DANGER_BEFORE = re.compile(r"(?<![^\W_])(?:gặp nạn|bị nạn|mắc kẹt|bị thương|tử vong)(?:\s+(?:là|gồm))"
-                               r"(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
+_IN_DANGER_BEFORE = re.compile(r"(?<![^\W_])(?:gặp nạn|bị nạn|mắc kẹt|bị thương|tử vong|được cứu(?: sống)?|"
+                               r"được giải cứu|được cứu vớt)(?:\s+(?:là|gồm))"
+                               r"(?:\s+(?:" + _alts(HONORIFICS + RANKS) + r"))?\s*$")
 # Kin of someone named, in apposition: "bà X (62 tuổi, mẹ của Hòa)", "ông Y - cha Phước", "anh Z,
 # chồng chị Bình", "bà T, vợ của hiệp sĩ H"; or "vợ là chị V". The family of the story's person
 # speaks in it; they are not who acted.
@@ -773,7 +775,7 @@ _KIN_BEFORE = re.compile(r"(?<![^\W_])(?:" + _alts(_KIN) + r")(?:\s+(?:của|ru�
 _TITLE = (r"(?:(?:phó|tổng|nguyên|quyền|đương kim)\s+)*(?:chủ tịch|giám đốc|trưởng phòng|trưởng ban|bí thư|"
           r"thứ trưởng|bộ trưởng|cục trưởng|vụ trưởng|chỉ huy trưởng|chính ủy|chánh văn phòng|chánh thanh tra|"
           r"tổng biên tập|ủy viên|uỷ viên|người phát ngôn|lãnh đạo|hiệu trưởng|trưởng công an|đồn trưởng|"
-          r"trạm trưởng|trưởng trạm|trưởng đại diện|đại diện)(?![^\W_])")
+          r"trạm trưởng|trưởng trạm|trưởng đại diện|đại diện|thủ tướng|chủ tịch nước|tổng bí thư)(?![^\W_])")
 _TITLE_AT = re.compile(_TITLE)
 _TITLE_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*" + _TITLE)
 _TITLE_BEFORE = re.compile(r"(?<![^\W_])" + _TITLE + r"[^,.;:()]{0,40}$")
@@ -835,6 +837,14 @@ def _is_place_name(s: str) -> bool:
     return any(m.start == 0 and m.end == len(s) for m in ms)
 
 
+def _in_places(sentence: str, end: int) -> bool:
+    """Brackets right after ``end`` that hold only places ("(Na Rì, Bắc Cạn)")."""
+    b = re.match(r"\s*\(([^()]{2,80})\)", sentence[end:end + 90])
+    parts = [x.strip(" .") for x in re.split(r"[,;]", b.group(1))] if b else []
+    return bool(parts) and all(x and (_is_place_part(x) or x[:1].isupper() and _admin_chain(x) == x
+                                      and len(x.split()) <= 3) for x in parts) and _is_place_part(parts[-1])
+
+
 class _People:
     """Accumulates person mentions, merging "Tuân" into "Nguyễn Đăng Tuân"."""
 
@@ -884,6 +894,8 @@ class _People:
             return  # "Chủ tịch Hồ Chí Minh", "TP Hồ Chí Minh": a leader, city or street, not "anh Lê Văn Sỹ"
         if pos >= 0 and _TITLE_AT.match(fold(sentence[pos:pos + len(name) + 30])):
             return  # "Phó Giám| đốc", "Tổng Giám| đốc": a title-cased title cut short, not a name
+        if not prefix and pos >= 0 and name.split()[0] not in SURNAMES and _in_places(sentence, pos + len(name)):
+            return  # "Liêm Thủy (Na Rì, Bắc Cạn)": a place, as its bracket of district and province says
         raw_after = sentence[pos + len(name):pos + len(name) + 200]
         at = pos if ctx is None else ctx
         before = fold(sentence[max(0, at - 40):at])

@@ -424,3 +424,22 @@ def test_units_working_together_are_two_names_and_a_bare_acronym_is_none():
     from pipeline.nlp import _BARE_UNIT  # what exemplars() leaves out of its collectives
     assert _BARE_UNIT.fullmatch("trường ĐH") and _BARE_UNIT.fullmatch("khoa 2018") and _BARE_UNIT.fullmatch("báo ĐS")
     assert not _BARE_UNIT.fullmatch("Trường ĐH Vinh") and not _BARE_UNIT.fullmatch("tàu SAR 412")
+
+
+def test_found_or_rescued_people_leaders_and_places_in_brackets_are_not_exemplars():
+    from pipeline.nlp import _KEEP_ABS, _People
+
+    def score(name, sentence, prefix=""):
+        people = _People()
+        people.add(name, 3.0, sentence, sentence.index(name), prefix)
+        return sum(r["score"] for r in people.recs.values())
+
+    # who was found or rescued is who was helped
+    assert score("Đinh Văn Tài", "Tàu cá của ông Lập đã phát hiện anh Đinh Văn Tài đang ôm can nhựa trôi dạt.") < 0
+    assert score("Nguyễn Hữu Cường", "Người được cứu là thiếu tá Nguyễn Hữu Cường, phi công Su-30.") < 0
+    # a head of government handing out the award is who honours
+    assert score("Nguyễn Xuân Phúc", "Thủ tướng Nguyễn Xuân Phúc trao bằng khen cho các gương mặt trẻ.",
+                 "Thủ tướng") < _KEEP_ABS
+    # a forest named like a person, its district and province in brackets
+    assert score("Liêm Thủy", "Nhiều khu rừng in dấu chân ông như Liêm Thủy (Na Rì, Bắc Cạn) và Pù Luông.") == 0
+    assert score("Nguyễn Hải Sơn", "Anh Nguyễn Hải Sơn (Thuận Thành, Bắc Ninh) đã cứu hai em nhỏ.", "Anh") > 0
