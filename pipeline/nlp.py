@@ -665,6 +665,28 @@ def _describe(parts: list[str]) -> dict[str, str] | None:
     return {"role": role, "unit": unit, "place": place}
 
 
+_HONORIFIC_BEFORE = re.compile(r",\s*(?:" + _alts(HONORIFICS + RANKS) + r")\s*$", re.I)
+
+
+def _pre_description(sentence: str, pos: int) -> dict[str, str] | None:
+    """A title and unit written before the name and a comma: "trưởng nhóm hiệp sĩ quận Tân Bình, ông
+    Trần Văn Hoàng", "Giám đốc Bệnh viện Đa khoa tỉnh, bác sĩ Nguyễn Văn A". The title must open its
+    clause, and only lower-case words and a unit's name may follow it up to the comma."""
+    head = sentence[max(0, pos - 160):pos]
+    m = _HONORIFIC_BEFORE.search(head)
+    if not m:
+        return None
+    clause = re.split(r"[.;:()“”\"]|,", head[:m.start()])[-1].strip()
+    clause = re.sub(r"^(?:(?:và|là|của|theo|với|cùng)\s+)", "", clause, flags=re.I)
+    cut = _role_extent(clause)
+    if not cut:
+        return None
+    rest = clause[cut:].strip(" -–")
+    if rest and (_name_phrase(rest) != rest or _names_person(rest)):
+        return None
+    return {"role": clause[:cut].strip(" -–"), "unit": rest if _has_capital(rest) else "", "place": ""}
+
+
 def _apposition(sentence: str, end: int) -> dict[str, str] | None:
     """Role, unit and place from what follows a name and says who the person is: brackets ("(lớp 3B,
     Trường Tiểu học Định Tân, Yên Định, Thanh Hoá)", "(25 tuổi, thôn 2, xã Long Tân, Bình Phước)") or
@@ -926,7 +948,7 @@ class _People:
             rec["role"] = _role_of(prefix if ctx is None else
                                    re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
         end = pos + len(name)
-        self._describe(rec, _apposition(sentence, end))
+        self._describe(rec, _apposition(sentence, end) or (_pre_description(sentence, pos) if pos > 0 else None))
         near = _unit_after(sentence, end)
         if near and not rec.get("near"):
             rec["near"] = near  # the unit named right after the person: not a collective of its own

@@ -443,3 +443,11 @@ def test_found_or_rescued_people_leaders_and_places_in_brackets_are_not_exemplar
     # a forest named like a person, its district and province in brackets
     assert score("Liêm Thủy", "Nhiều khu rừng in dấu chân ông như Liêm Thủy (Na Rì, Bắc Cạn) và Pù Luông.") == 0
     assert score("Nguyễn Hải Sơn", "Anh Nguyễn Hải Sơn (Thuận Thành, Bắc Ninh) đã cứu hai em nhỏ.", "Anh") > 0
+
+
+def test_a_title_before_the_name_and_a_comma_describes_the_person():
+    from pipeline.nlp import _pre_description
+    s = "Tối 13/5, trưởng nhóm hiệp sĩ quận Tân Bình, ông Trần Văn Hoàng, cùng nhiều người đeo bám."
+    assert _pre_description(s, s.index("Trần")) == {"role": "trưởng nhóm hiệp sĩ quận", "unit": "Tân Bình", "place": ""}
+    s = "Chủ tịch UBND tỉnh trao bằng khen cho anh Nguyễn Văn A vì đã cứu người."
+    assert _pre_description(s, s.index("Nguyễn")) is None  # a clause, not a description
