@@ -507,7 +507,7 @@ _ADMIN_IN = re.compile(r"(?<![^\W_])(?:xã|phường|thị trấn|thôn|ấp|b�
                        r"tỉnh|thành phố|TP\.?|TX\.?)(?![^\W_])")
 
 
-_ADDRESS_WORDS = _ADMIN_LOWER | {"q.", "p.", "số", "đường", "-", "–", "dân", "đảo", "huyện đảo"}
+_ADDRESS_WORDS = _ADMIN_LOWER | {"q.", "p.", "số", "đường", "-", "–", "dân", "đảo"}
 
 
 def _admin_chain(text: str) -> str:
@@ -533,8 +533,8 @@ def _place_after(sentence: str, start: int) -> str:
 
 
 # Not who the person is: photo captions and credits in brackets ("(ảnh)", "(bìa phải)", "(thứ 2 từ trái)").
-_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|bên (?:trái|phải)|ngoài cùng|hàng (?:đầu|trước|sau)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|"
-                      r"nguồn|clip|video)(?![^\W_])")
+_CAPTION = re.compile(r"(?i)^(?:ảnh|trái|phải|giữa|bìa|thứ \S+ từ|từ (?:trái|phải)|bên (?:trái|phải)|ngoài cùng|"
+                      r"hàng (?:đầu|trước|sau)|người (?:đứng|ngồi)|đứng|ngồi|áo|pv|ctv|ttxvn|nguồn|clip|video)(?![^\W_])")
 _AGE_TAIL = re.compile(r"(?i)^(?:\S+\s+){0,3}\d{1,3}\s*tuổi$")
 _BORN = re.compile(r"(?i)(?:SN|sinh(?: năm)?)\s*\d{4}")
 _NICKNAME = re.compile(r"(?:Hai|Ba|Tư|Bốn|Năm|Sáu|Bảy|Tám|Chín|Mười|Út|Cả)\s+\S+$")  # "Ba Long", "Sáu Thia"
@@ -589,7 +589,7 @@ def _name_phrase(part: str) -> str:
     return part[:end].strip(" -–")
 
 
-_SCHOOL = re.compile(r"(?:ĐH|ĐHQG|Đại học|Học viện|Cao đẳng|THPT|THCS|Tiểu học|Mầm non|Cảng|Sân bay|Khu)(?![^\W_])")
+_INSTITUTION = re.compile(r"(?:ĐH|ĐHQG|Đại học|Học viện|Cao đẳng|THPT|THCS|Tiểu học|Mầm non|Cảng|Sân bay|Khu)(?![^\W_])")
 
 
 # Units the press writes in lower case before their name or number ("trung đoàn 719", "trại tạm giam số 1").
@@ -637,7 +637,7 @@ def _describe(parts: list[str]) -> dict[str, str] | None:
         return None
     at = next((i for i, x in enumerate(parts) if _is_place_part(x)), len(parts))
     while 0 < at < len(parts) and parts[at - 1][:1].isupper() and not _is_unit(parts[at - 1]) \
-            and not _SCHOOL.match(parts[at - 1]) \
+            and not _INSTITUTION.match(parts[at - 1]) \
             and len(parts[at - 1].split()) <= 3:
         at -= 1  # a district before its province: "Yên Định, Thanh Hoá", "Thuận Thành, Bắc Ninh"
     stop = at
@@ -652,7 +652,7 @@ def _describe(parts: list[str]) -> dict[str, str] | None:
         cut = _role_extent(first)
         if cut:
             role, desc[0] = first[:cut].strip(" -–"), first[cut:].strip(" -–")
-        elif re.match(r"người\s+[A-ZĐÀ-Ỹ]", first) and _is_place_part(first[6:]):
+        elif fd.startswith("người ") and first[6:7].isupper() and _is_place_part(first[6:]):
             place, desc[0] = place or first[6:], ""  # "người Vĩnh Phúc": where from
         elif first[:1].islower() and not _UNIT_HEAD_RE.match(first) and not fd.startswith("lớp"):
             if len(first.split()) <= 6 and not re.search(r"(?<![^\W_])(?:là|tên|của|lúc|khi)(?![^\W_])", fd) \
@@ -670,8 +670,8 @@ _HONORIFIC_BEFORE = re.compile(r",\s*(?:" + _alts(HONORIFICS + RANKS) + r")\s*$"
 
 def _pre_description(sentence: str, pos: int) -> dict[str, str] | None:
     """A title and unit written before the name and a comma: "trưởng nhóm hiệp sĩ quận Tân Bình, ông
-    Trần Văn Hoàng", "Giám đốc Bệnh viện Đa khoa tỉnh, bác sĩ Nguyễn Văn A". The title must open its
-    clause, and only lower-case words and a unit's name may follow it up to the comma."""
+    Trần Văn Hoàng", "Chủ tịch UBND xã, ông Nguyễn Văn A". The title must open its clause, and only
+    lower-case words and a unit's name may follow it up to the comma."""
     head = sentence[max(0, pos - 160):pos]
     m = _HONORIFIC_BEFORE.search(head)
     if not m:
