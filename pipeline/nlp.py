@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
+from .gazetteer import UPPER as _UPPER
 from .text import fold, normalize, sentences
 
 # ---------------------------------------------------------------------------
@@ -101,7 +102,7 @@ _PREFIX_RE = re.compile(
     r"^(?:(?:" + _alts(HONORIFICS + RANKS + PROFESSIONS) + r")\.?\s+)+", re.I)
 
 # An upper-case syllable (Vietnamese letters) or an acronym.
-_CAP = r"[A-ZĐÀ-ỸÁ-Ỹ][^\W\d_]*"
+_CAP = _UPPER + r"[^\W\d_]*"
 _NAME_RE = re.compile(rf"{_CAP}(?:\s+{_CAP}){{0,4}}")
 
 
@@ -787,7 +788,7 @@ _KIN = ("mẹ", "cha", "bố", "ba", "má", "vợ", "chồng", "con trai", "con 
         "chị gái", "em gái", "ông nội", "bà nội", "ông ngoại", "bà ngoại", "mẹ ruột", "cha ruột", "bố ruột",
         "mẹ đẻ", "bố đẻ", "người nhà", "người thân")
 _KIN_AFTER = re.compile(r"^\s*[,(–-]\s*(?:[^(),;–-]{0,25},\s*)?(?:là\s+)?(?:" + _alts(_KIN)
-                        + r")(?:\s+(?:của|ruột))?\s+(?:[^\W\d_]+\s+){0,2}?[A-ZĐÀ-Ỹ]")
+                        + r")(?:\s+(?:của|ruột))?\s+(?:[^\W\d_]+\s+){0,2}?" + _UPPER)
 _KIN_BEFORE = re.compile(r"(?<![^\W_])(?:" + _alts(_KIN) + r")(?:\s+(?:của|ruột))?(?:\s+(?:"
                          + _alts(HONORIFICS) + r")\s+\S+)?\s+là(?:\s+(?:" + _alts(HONORIFICS) + r"))?\s*$")
 # A title before or after a name ("Chủ tịch UBND TP Lê Thanh Hải", "Vũ Như Hà, trưởng Phòng PC46"), with
@@ -808,7 +809,7 @@ _REPORTS = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|kh
 # Who is arrested, held or charged, also further on in a list ("khởi tố bị can đối với X (SN 1976),
 # Y và Z", "đang làm việc với X (30 tuổi) và Y"), or called a suspect right after the name ("X -
 # kẻ cầm đầu đường dây", "X, đối tượng…"): the object of the police's work, not one to commend.
-_LISTED = r"(?:\s*[A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,4}\s*(?:\([^()]{0,60}\))?\s*(?:,|và))*"
+_LISTED = r"(?:\s*" + _CAP + r"(?:\s+" + _CAP + r"){0,4}\s*(?:\([^()]{0,60}\))?\s*(?:,|và))*"
 _SUSPECT_BEFORE = re.compile(
     r"(?<![^\W_])(?:bắt giữ|bắt khẩn cấp|bắt tạm giam|tạm giam|tạm giữ|khởi tố bị can đối với|khởi tố bị can|"
     r"khởi tố|truy nã|làm việc với|triệu tập|bắt|được xác định là|danh tính là)"

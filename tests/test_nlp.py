@@ -451,3 +451,14 @@ def test_a_title_before_the_name_and_a_comma_describes_the_person():
     assert _pre_description(s, s.index("Trần")) == {"role": "trưởng nhóm hiệp sĩ quận", "unit": "Tân Bình", "place": ""}
     s = "Chủ tịch UBND tỉnh trao bằng khen cho anh Nguyễn Văn A vì đã cứu người."
     assert _pre_description(s, s.index("Nguyễn")) is None  # a clause, not a description
+
+
+def test_capitalised_word_pattern_takes_no_lower_case_accented_letter():
+    import re
+
+    from pipeline.nlp import _CAP
+    # "[A-ZĐÀ-Ỹ]" ran from "À" to "Ỹ" through every lower-case accented letter between them
+    for word in ("ông", "ấp", "đã", "ở", "ủy"):
+        assert not re.fullmatch(_CAP, word), word
+    for word in ("Ông", "Ấp", "Đà", "Ở", "Ủy", "Nguyễn"):
+        assert re.fullmatch(_CAP, word), word
