@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from .text import fold, normalize, strip_diacritics
+from .text import UPPER, fold, normalize, strip_diacritics
 
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
 
@@ -110,8 +110,6 @@ class Mention:
     extra: dict = field(default_factory=dict)
 
 
-# Upper-case letters of Vietnamese (and Latin): "[A-ZĐÀ-Ỹ]" would also take lower-case ones.
-UPPER = "[" + "".join(sorted({chr(c) for c in range(0x41, 0x1EFA) if chr(c).isalpha() and chr(c).isupper()})) + "]"
 _CAPWORD = re.compile(UPPER + r"[^\W_]*$")
 # Lower-case words before a name that make it a street, ward, commune, park…
 # rather than the province ("xã Hòa Bình", "công viên Hòa Bình", "chị Huế").

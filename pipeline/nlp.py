@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
-from .gazetteer import UPPER as _UPPER
+from .text import UPPER as _UPPER
 from .text import fold, normalize, sentences
 
 # ---------------------------------------------------------------------------

@@ -93,7 +93,9 @@ def content_hash(title: str, lead: str = "", text: str = "") -> str:
     return hashlib.sha256(fold(" ".join((title or "", lead or "", text or ""))).encode("utf-8")).hexdigest()
 
 
-_SENT_FALLBACK = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(]?[A-ZĐÀ-Ỹ0-9])")
+# Upper-case letters of Vietnamese (and Latin): "[A-ZĐÀ-Ỹ]" would also take the lower-case ones between.
+UPPER = "[" + "".join(sorted({chr(c) for c in range(0x41, 0x1EFA) if chr(c).isalpha() and chr(c).isupper()})) + "]"
+_SENT_FALLBACK = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(]?(?:" + UPPER + r"|[0-9]))")
 
 
 def sentences(text: str) -> list[str]:

@@ -78,3 +78,9 @@ def test_real_press_texts_normalise_idempotently(press_by_id):
     for rec in list(press_by_id.values())[:300]:
         once = normalize(rec["text"] or rec["title"])
         assert normalize(once) == once
+
+
+def test_fallback_sentence_split_needs_a_capital_not_a_lower_case_accented_letter():
+    from pipeline.text import _SENT_FALLBACK
+    assert _SENT_FALLBACK.split("Anh A đã cứu người. ông B cũng vậy. Ông C thì không. 3 người được khen.") == [
+        "Anh A đã cứu người. ông B cũng vậy.", "Ông C thì không.", "3 người được khen."]
