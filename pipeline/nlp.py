@@ -949,12 +949,14 @@ class _People:
             rec["role"] = _role_of(prefix if ctx is None else
                                    re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
         end = pos + len(name)
-        self._describe(rec, _apposition(sentence, end) or (_pre_description(sentence, pos) if pos > 0 else None))
-        near = _unit_after(sentence, end)
-        if near and not rec.get("near"):
-            rec["near"] = near  # the unit named right after the person: not a collective of its own
-        if not rec["unit"]:
-            rec["unit"] = near
+        if len(rec.get("described") or ()) < 3:  # a fully described person needs no more reading
+            self._describe(rec, _apposition(sentence, end) or (_pre_description(sentence, pos) if pos > 0 else None))
+        if not rec.get("near") or not rec["unit"]:
+            near = _unit_after(sentence, end)
+            if near and not rec.get("near"):
+                rec["near"] = near  # the unit named right after the person: not a collective of its own
+            if not rec["unit"]:
+                rec["unit"] = near
         if not rec["place"]:
             rec["place"] = _place_after(sentence, end)
 
