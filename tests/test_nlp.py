@@ -462,3 +462,70 @@ def test_capitalised_word_pattern_takes_no_lower_case_accented_letter():
         assert not re.fullmatch(_CAP, word), word
     for word in ("Ông", "Ấp", "Đà", "Ở", "Ủy", "Nguyễn"):
         assert re.fullmatch(_CAP, word), word
+
+
+def test_an_official_who_comments_stays_one_when_named_again():
+    from pipeline.nlp import _People
+    people = _People()
+    s1 = "Bà Nguyễn Lương Hồng, chủ tịch Hội chữ thập đỏ tỉnh Nghệ An, cho biết cứ đến dịp hè lượng máu giảm."
+    s2 = "Năm nay sẽ còn nhiều đợt như vậy, bà Hồng nói."
+    people.add("Nguyễn Lương Hồng", 1.5, s1, s1.index("Nguyễn"), "Bà")
+    first = people.recs["nguyễn lương hồng"]["score"]
+    people.add("Hồng", 1.5, s2, s2.index("Hồng"), "bà")
+    # the later short mention is damped as the first was (0.3), not counted in full (1.5)
+    assert people.recs["nguyễn lương hồng"]["score"] - first == pytest.approx(0.45)
+    # someone not introduced as a commenting official keeps the full weight when quoted
+    people = _People()
+    s3 = "Anh Trần Văn Nam đã lao xuống sông cứu hai em nhỏ."
+    people.add("Trần Văn Nam", 1.5, s3, s3.index("Trần"), "Anh")
+    before = people.recs["trần văn nam"]["score"]
+    people.add("Nam", 1.5, "Lúc đó tôi không nghĩ gì, anh Nam kể.", 30, "anh")
+    assert people.recs["trần văn nam"]["score"] - before == pytest.approx(1.5)
+
+
+def test_the_master_of_a_boat_in_distress_is_not_the_exemplar_unless_the_boat_rescues():
+    from pipeline.nlp import _People
+
+    def score(name, sentence):
+        people = _People()
+        people.add(name, 3.0, sentence, sentence.index(name), "ông")
+        return sum(r["score"] for r in people.recs.values())
+
+    assert score("Lê Thanh Điểu", "Khoảng 21h đêm 7-6, tàu cá QNg 95438 do ngư dân Lê Thanh Điểu (36 tuổi, xã Bình "
+                                  "Chánh) làm thuyền trưởng kiêm chủ tàu bị sóng lớn đánh chìm.") < 0
+    assert score("Lương Công Đông", "Khi tàu đánh cá PY 90149 do ông Lương Công Đông (trú tại phường Phú Lâm) làm "
+                                    "thuyền trưởng đang đánh bắt cá thì phát hiện 7 người đang trôi dạt trên biển.") > 0
+    assert score("Phạm Thị Yến", "Lửa bùng lên tại quán cà phê do bà Phạm Thị Yến làm chủ.") > 0  # no boat
+
+
+def test_countries_and_title_cased_words_cut_short_are_not_names():
+    from pipeline.nlp import _is_country, person_mentions
+    assert person_mentions("Bộ đội Biên phòng Quảng Nam và các đồng chí Cựu chiến binh đã có mặt.") == []
+    assert person_mentions("phó giám đốc Sở Nông nghiệp tỉnh Tiền Giang") == []
+    assert person_mentions("anh Nguyễn Văn Giao thông báo cho mọi người") == [("Nguyễn Văn Giao", "anh")]
+    assert _is_country("Philippines", "ngư dân") and _is_country("Nga", "Nhà khoa học")
+    assert _is_country("Mẹ Việt Nam", "")  # "Bà Mẹ Việt Nam anh hùng"
+    assert not _is_country("Nga", "chị") and not _is_country("Đức", "anh")  # given names
+
+
+def test_unit_names_stop_before_a_count_an_officials_name_and_are_not_places():
+    assert unit_mentions("Tàu cứu hộ 30 giờ vượt biển, Cảnh sát biển cứu 8 ngư dân.") == []
+    assert unit_mentions("Đồn Biên phòng 308 cứu 5 thuyền viên.") == ["Đồn Biên phòng 308"]
+    assert unit_mentions("Phó bí thư Tỉnh đoàn Bình Định Lương Đình Tiên trao quà.") == ["Tỉnh đoàn Bình Định"]
+    assert unit_mentions("Trường THPT Lê Quý Đôn tuyên dương em.") == ["Trường THPT Lê Quý Đôn"]
+    assert unit_mentions("Nghiên cứu bảo tồn phố cổ Hội An năm 1990.") == []
+
+
+def test_a_collective_gets_the_unit_it_belongs_to_after_a_comma_or_cua():
+    from pipeline.nlp import _parent_unit
+    s = "Hải đội 2, Bộ đội Biên phòng Quảng Nam đã cứu 4 ngư dân."
+    assert _parent_unit(s, len("Hải đội 2"), "Hải đội 2") == "Bộ đội Biên phòng Quảng Nam"
+    s = "Tàu cứu nạn SAR 413 của Trung tâm phối hợp tìm kiếm cứu nạn hàng hải khu vực 3 đã cứu 10 ngư dân."
+    assert unit_mentions(s)[0] == "Tàu cứu nạn SAR 413"
+    assert _parent_unit(s, len("Tàu cứu nạn SAR 413"), "Tàu cứu nạn SAR 413") == \
+        "Trung tâm phối hợp tìm kiếm cứu nạn hàng hải khu vực 3"
+    s = "Công an quận 1, Công an quận 3 đã bắt giữ nhóm cướp."  # a list, not a parent
+    assert _parent_unit(s, len("Công an quận 1"), "Công an quận 1") == ""
+    found = {e["name"]: e for e in exemplars("Cứu 4 ngư dân", "Hải đội 2, Bộ đội Biên phòng Quảng Nam đã "
+                                             "cứu sống 4 ngư dân gặp nạn. Hải đội 2 đưa các ngư dân vào bờ an toàn.")}
+    assert found["Hải đội 2"]["unit"] == "Bộ đội Biên phòng Quảng Nam"
