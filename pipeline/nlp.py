@@ -1151,7 +1151,9 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
               if r["score"] >= max(_KEEP_ABS, _KEEP_REL * top)
               # a lone given name ("chị Na") only when it is the story's main person
               and (" " in r["name"] or i == 0)][:max_people]
-    person_units = {fold(r["near"]) for r in ranked if r.get("near")}
+    # the unit named with a person is theirs, not a collective of its own, unless the person is an
+    # official speaking for it ("Đại tá X, Phó Giám đốc Công an tỉnh Nghệ An, cho biết")
+    person_units = {fold(r["near"]) for r in ranked if r.get("near") and not r.get("official")}
     coll = sorted((u for k, u in units.items() if k not in person_units),
                   key=lambda r: (-r["score"], r["first"]))
     ctop = coll[0]["score"] if coll else 0.0

@@ -529,3 +529,19 @@ def test_a_collective_gets_the_unit_it_belongs_to_after_a_comma_or_cua():
     found = {e["name"]: e for e in exemplars("Cứu 4 ngư dân", "Hải đội 2, Bộ đội Biên phòng Quảng Nam đã "
                                              "cứu sống 4 ngư dân gặp nạn. Hải đội 2 đưa các ngư dân vào bờ an toàn.")}
     assert found["Hải đội 2"]["unit"] == "Bộ đội Biên phòng Quảng Nam"
+
+
+def test_the_unit_an_official_speaks_for_stays_a_collective():
+    text = ("Đại tá Nguyễn Mạnh Hùng, Phó Giám đốc Công an tỉnh Nghệ An, cho biết lực lượng đã vây bắt suốt đêm. "
+            "Đại tá Nguyễn Mạnh Hùng trực tiếp chỉ huy giải cứu con tin. "
+            "Công an tỉnh Nghệ An đã khống chế thành công đối tượng, giải cứu an toàn hai con tin. "
+            "Công an tỉnh Nghệ An dũng cảm giải cứu con tin. "
+            "Ông Hùng dũng cảm lao vào cứu con tin.")
+    found = [(e["name"], e["kind"]) for e in exemplars("Giải cứu con tin ở Nghệ An", text)]
+    assert ("Công an tỉnh Nghệ An", "collective") in found
+    # a hero's own unit is still theirs, not a second exemplar
+    text = ("Trung úy Trần Văn Bình, Công an huyện Kỳ Sơn, đã dũng cảm lao xuống sông cứu hai em nhỏ. "
+            "Trung úy Trần Văn Bình được khen thưởng vì hành động dũng cảm cứu người. "
+            "Công an huyện Kỳ Sơn biểu dương anh Bình.")
+    found = [(e["name"], e["kind"]) for e in exemplars("Cứu hai em nhỏ", text)]
+    assert ("Trần Văn Bình", "person") in found and not any(k == "collective" for _, k in found)
