@@ -1160,8 +1160,27 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     floor = _KEEP_UNIT_ABS if ranked else _KEEP_LONE_UNIT
     coll = [u for u in coll if u["score"] >= max(floor, 0.4 * ctop, _UNIT_VS_PERSON * top)
             and not _BARE_UNIT.fullmatch(u["name"])][:3]
-    return [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
-            for r in ranked + coll]
+    out = [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
+           for r in ranked + coll]
+    _complete_places(out, " ".join((title or "", lead or "", text or "")))
+    return out
+
+
+def _complete_places(found: list[dict], article: str) -> None:
+    """An address that stops before its province ("xã Nga Thiện, huyện Nga Sơn") ends with the
+    article's province (``gazetteer.detect_place``, as the article writes it): a nomination's
+    *Nơi ở* names the province."""
+    from .gazetteer import detect_place, resolve_province
+
+    province = None
+    for e in found:
+        if not e["place"] or any(resolve_province(p.strip()) for p in re.split(r"[,;]", e["place"])):
+            continue
+        if province is None:
+            where = detect_place(article) or {}
+            province = where.get("province_old") or where.get("province") or ""
+        if province:
+            e["place"] = f"{e['place']}, {province}"
 
 
 def entities(text: str, max_sentences: int = 60) -> dict[str, list[str]]:

@@ -545,3 +545,12 @@ def test_the_unit_an_official_speaks_for_stays_a_collective():
             "Công an huyện Kỳ Sơn biểu dương anh Bình.")
     found = [(e["name"], e["kind"]) for e in exemplars("Cứu hai em nhỏ", text)]
     assert ("Trần Văn Bình", "person") in found and not any(k == "collective" for _, k in found)
+
+
+def test_an_address_that_stops_before_its_province_ends_with_the_articles_province():
+    from pipeline.nlp import _complete_places
+    found = [{"name": "Trần Thị Hiển", "place": "xã Nga Thiện, huyện Nga Sơn"},
+             {"name": "Lê Văn A", "place": "phường 5, TP.HCM"},  # a province already
+             {"name": "Lê Văn B", "place": ""}]  # no address: nothing is guessed
+    _complete_places(found, "Thanh Hóa: Hai người phụ nữ cứu người. Tại tỉnh Thanh Hóa, bà Hiển ngụ xã Nga Thiện.")
+    assert [e["place"] for e in found] == ["xã Nga Thiện, huyện Nga Sơn, Thanh Hóa", "phường 5, TP.HCM", ""]
