@@ -934,6 +934,23 @@ def _in_places(sentence: str, end: int) -> bool:
                                       and len(x.split()) <= 3) for x in parts) and _is_place_part(parts[-1])
 
 
+def _note_mention(rec: dict, weight: float, sentence: str, pos: int, length: int, prefix: bool = False,
+                  damped: bool = False) -> None:
+    """What the exemplar selector (``pipeline.exemplar_select``) reads of each mention: counts, the
+    largest weight, and the words either side."""
+    rec["n"] = rec.get("n", 0) + 1
+    rec["neg"] = rec.get("neg", 0) + (weight < 0)
+    rec["maxw"] = max(rec.get("maxw", weight), weight)
+    rec["pref"] = rec.get("pref", 0) + prefix
+    rec["damped"] = rec.get("damped", 0) + damped
+    if pos >= 0 and len(rec.setdefault("left", [])) < _CONTEXTS_KEPT:
+        rec["left"].append(fold(sentence[max(0, pos - 50):pos]))
+        rec.setdefault("right", []).append(fold(sentence[pos + length:pos + length + 50]))
+
+
+_CONTEXTS_KEPT = 12
+
+
 class _People:
     """Accumulates person mentions, merging "Tuân" into "Nguyễn Đăng Tuân"."""
 
@@ -1017,6 +1034,8 @@ class _People:
         if weight > 0 and (DEED_WORDS.search(sentence.lower()) or _ACHIEVE.search(sentence.lower())):
             weight *= 1.5
         rec["score"] += weight
+        _note_mention(rec, weight, sentence, pos, len(name), prefix=bool(prefix),
+                      damped=bool(comments and weight > 0 and (titled or rec.get("official"))))
         if not rec["role"]:  # a listed name's own title, not the list head's ("Trung úy A và thượng sĩ B")
             rec["role"] = _role_of(prefix if ctx is None else
                                    re.split(r",|\s+và\s+|\s+cùng\s+", sentence[max(0, pos - 30):pos])[-1])
@@ -1070,7 +1089,7 @@ _BARE_UNIT = re.compile(r"(?:trường|khoa|báo|viện|phòng)\s+(?:[A-ZĐ]{2,}
 
 
 def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
-              ner_budget: int | None = None) -> list[dict]:
+              ner_budget: int | None = None, select: str = "model") -> list[dict]:
     """The people and collectives the story is about, most central first.
 
     ``ner_budget`` caps the sentences given to underthesea's NER (nearly all
@@ -1079,7 +1098,40 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     Each item: ``{"name", "kind": "person"|"collective", "role", "unit",
     "place"}`` (empty strings where the text says nothing). Victims,
     suspects, patients and officials who only comment are left out.
+
+    The candidates and their evidence come from the patterns below (``exemplar_candidates``);
+    ``select="model"`` keeps those the bundled exemplar selector (``pipeline.exemplar_select``,
+    trained on the team's exemplars) gives at least its threshold, ``select="rules"`` those the
+    hand-set score thresholds keep (the rules are also one of the selector's inputs).
     """
+    cands = exemplar_candidates(title, text, lead, max_people=max_people, ner_budget=ner_budget)
+    if select == "model":
+        from .exemplar_select import load_selector
+
+        selector = load_selector()
+        probs = selector.predict_proba(cands)[:, 1] if cands else []
+        for c, p in zip(cands, probs):
+            c["p"] = float(p)
+        # net evidence against (a victim, a suspect, who was helped) is never outweighed by the model
+        keep = sorted((c for c in cands if c["p"] >= selector.threshold and c["score"] > 0), key=lambda c: -c["p"])
+        chosen = [c for c in keep if c["kind"] == "person"][:max_people] + \
+                 [c for c in keep if c["kind"] == "collective"][:3]
+    elif select == "rules":
+        chosen = sorted((c for c in cands if c["rule"]), key=lambda c: (c["kind"] != "person", c["rule"]))
+    else:
+        raise ValueError(f"select must be 'model' or 'rules', not {select!r}")
+    out = [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
+           for r in chosen]
+    _complete_places(out, " ".join((title or "", lead or "", text or "")))
+    return out
+
+
+def exemplar_candidates(title: str, text: str, lead: str = "", max_people: int = 6,
+                        ner_budget: int | None = None) -> list[dict]:
+    """Every person and collective the patterns find, with their evidence: the weighted score and
+    the counts of ``_note_mention``, the words around each mention, role, unit and place, whether
+    the hand-set thresholds keep it (``rule``: its rank among those kept, 0 when not kept), its
+    rank and the article's top scores. What ``exemplars`` chooses from."""
     people = _People()
     units: dict[str, dict] = {}
 
@@ -1099,6 +1151,7 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
         rec = units.setdefault(k, {"name": u, "kind": "collective", "role": "", "unit": "", "place": "",
                                    "score": 0.0, "first": 100 + len(units)})
         rec["score"] += weight
+        _note_mention(rec, weight, sentence, sentence.find(u) if sentence else -1, len(u))
         at = sentence.find(u) if sentence and not rec.get("described") else -1
         app = _apposition(sentence, at + len(u)) if at >= 0 else None
         if app and not sentence[at + len(u):].lstrip().startswith("("):
@@ -1160,9 +1213,12 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     floor = _KEEP_UNIT_ABS if ranked else _KEEP_LONE_UNIT
     coll = [u for u in coll if u["score"] >= max(floor, 0.4 * ctop, _UNIT_VS_PERSON * top)
             and not _BARE_UNIT.fullmatch(u["name"])][:3]
-    out = [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
-           for r in ranked + coll]
-    _complete_places(out, " ".join((title or "", lead or "", text or "")))
+    kept = {id(r): i + 1 for i, r in enumerate(ranked + coll)}
+    out = []
+    for kind, recs, best in (("person", people.recs.values(), top), ("collective", units.values(), ctop)):
+        for i, r in enumerate(sorted(recs, key=lambda r: (-r["score"], r["first"]))):
+            out.append(dict(r, kind=kind, rule=kept.get(id(r), 0), rank=i, top=best, n_people=len(people.recs),
+                            n_units=len(units), excluded=kind == "collective" and fold(r["name"]) in person_units))
     return out
 
 
