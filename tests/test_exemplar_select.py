@@ -37,7 +37,7 @@ def test_the_selector_follows_the_fit_predict_contract_and_learns():
     from sklearn.metrics import roc_auc_score
 
     rows, y, groups = _data(0)
-    sel = clone(ExemplarSelector(C=0.5, min_df=1, folds=3, max_iter=50)).fit(rows, y, groups)
+    sel = clone(ExemplarSelector(C=0.5, min_df=1, folds=3, n_estimators=50)).fit(rows, y, groups)
     test_rows, test_y, _ = _data(1, 30)
     p = sel.predict_proba(test_rows)
     assert p.shape == (len(test_rows), 2) and np.allclose(p.sum(axis=1), 1.0)
@@ -51,7 +51,7 @@ def test_grid_search_runs_on_the_selector():
     from sklearn.model_selection import GridSearchCV, GroupKFold
 
     rows, y, groups = _data(2, 40)
-    gs = GridSearchCV(ExemplarSelector(min_df=1, folds=2, max_iter=30), {"C": [0.3, 1.0]}, cv=GroupKFold(2),
+    gs = GridSearchCV(ExemplarSelector(min_df=1, folds=2, n_estimators=30), {"C": [0.3, 1.0]}, cv=GroupKFold(2),
                       scoring="roc_auc").fit(rows, y, groups=groups)
     assert gs.best_params_["C"] in (0.3, 1.0) and gs.best_score_ > 0.9
 
