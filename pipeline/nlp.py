@@ -1222,21 +1222,28 @@ def exemplar_candidates(title: str, text: str, lead: str = "", max_people: int =
     return out
 
 
+_LOCAL_ADMIN = re.compile(r"(?<![^\W_])(?:xã|phường|thị trấn|huyện|quận|thị xã|Q\.|H\.)\s", re.I)
+
+
 def _complete_places(found: list[dict], article: str) -> None:
     """An address that stops before its province ("xã Nga Thiện, huyện Nga Sơn") ends with the
     article's province (``gazetteer.detect_place``, as the article writes it): a nomination's
-    *Nơi ở* names the province."""
+    *Nơi ở* names the province. So does a local unit's ("Công an huyện Kỳ Sơn": Nghệ An)."""
     from .gazetteer import detect_place, resolve_province
 
     province = None
     for e in found:
-        if not e["place"] or any(resolve_province(p.strip()) for p in re.split(r"[,;]", e["place"])):
+        if e["kind"] == "collective" and not e["place"] and _LOCAL_ADMIN.search(e["name"]):
+            toks = e["name"].split()  # "Công an huyện Kỳ Sơn": a local unit, its province unsaid
+            if any(resolve_province(" ".join(toks[i:])) for i in range(1, len(toks))):
+                continue
+        elif not e["place"] or any(resolve_province(p.strip()) for p in re.split(r"[,;]", e["place"])):
             continue
         if province is None:
             where = detect_place(article) or {}
             province = where.get("province_old") or where.get("province") or ""
         if province:
-            e["place"] = f"{e['place']}, {province}"
+            e["place"] = f"{e['place']}, {province}" if e["place"] else province
 
 
 def entities(text: str, max_sentences: int = 60) -> dict[str, list[str]]:

@@ -549,8 +549,11 @@ def test_the_unit_an_official_speaks_for_stays_a_collective():
 
 def test_an_address_that_stops_before_its_province_ends_with_the_articles_province():
     from pipeline.nlp import _complete_places
-    found = [{"name": "Trần Thị Hiển", "place": "xã Nga Thiện, huyện Nga Sơn"},
-             {"name": "Lê Văn A", "place": "phường 5, TP.HCM"},  # a province already
-             {"name": "Lê Văn B", "place": ""}]  # no address: nothing is guessed
+    found = [{"name": "Trần Thị Hiển", "kind": "person", "place": "xã Nga Thiện, huyện Nga Sơn"},
+             {"name": "Lê Văn A", "kind": "person", "place": "phường 5, TP.HCM"},  # a province already
+             {"name": "Lê Văn B", "kind": "person", "place": ""},  # no address: nothing is guessed
+             {"name": "Công an huyện Nga Sơn", "kind": "collective", "place": ""},  # a local unit
+             {"name": "Công an tỉnh Thanh Hóa", "kind": "collective", "place": ""}]  # its province in its name
     _complete_places(found, "Thanh Hóa: Hai người phụ nữ cứu người. Tại tỉnh Thanh Hóa, bà Hiển ngụ xã Nga Thiện.")
-    assert [e["place"] for e in found] == ["xã Nga Thiện, huyện Nga Sơn, Thanh Hóa", "phường 5, TP.HCM", ""]
+    assert [e["place"] for e in found] == ["xã Nga Thiện, huyện Nga Sơn, Thanh Hóa", "phường 5, TP.HCM", "",
+                                           "Thanh Hóa", ""]
