@@ -1,6 +1,10 @@
 """Exemplar-name precision and recall against the seed labels' exemplars.
 
     nice python benchmarks/eval_exemplars.py [--limit N] [--show K] [--show-context K] [--team N | --dev N]
+                                             [--select model|rules]
+
+``--select``: the learned selector (``pipeline.exemplar_select``, the default, trained on team items
+outside the dev and check sets) or the hand-set thresholds it replaced.
 
 Items: seed labels with label 2 (the heuristics of ``pipeline.nlp.exemplars`` were tuned on
 them), or with ``--team N`` a seeded random N of the team's label-2 items
@@ -181,6 +185,8 @@ def main(argv=None):
     ap.add_argument("--show", type=int, default=0, help="print K articles with errors")
     ap.add_argument("--show-context", type=int, default=0, help="print K matched names whose context differs")
     ap.add_argument("--ner-cache", default="", help="pickle file memoising NER per sentence across runs")
+    ap.add_argument("--select", choices=("model", "rules"), default="model",
+                    help="choose among the candidates with the learned selector or the hand-set thresholds")
     ap.add_argument("--team", type=int, default=0, help="score N random team label-2 items instead of the seed")
     ap.add_argument("--dev", type=int, default=0,
                     help=f"score N random team label-2 items outside the {CHECK_N}-item check set (for tuning)")
@@ -198,7 +204,8 @@ def main(argv=None):
     if a.limit:
         pairs = pairs[:a.limit]
     t0 = time.time()
-    full = {lab["id"]: exemplars(art.get("title", ""), art.get("text", ""), art.get("lead", "")) for lab, art in pairs}
+    full = {lab["id"]: exemplars(art.get("title", ""), art.get("text", ""), art.get("lead", ""), select=a.select)
+            for lab, art in pairs}
     preds = {k: [e["name"] for e in v] for k, v in full.items()}
     dt = time.time() - t0
     for split, what in ((False, "gold as written"), (True, "one gold name per person")):
