@@ -15,7 +15,8 @@ keep). ``ExemplarSelector`` learns from the team's exemplars which candidates th
 It follows the scikit-learn contract (``fit(X, y, groups)``, ``predict_proba(X)``; ``X`` is a
 list of candidate dicts), so ``GridSearchCV`` runs on the object ``exemplars`` uses. The bundled
 selector (``pipeline/data/exemplars/``) and its card are written by
-``benchmarks/train_exemplar_selector.py``, which also prints how it compares with the rules.
+``benchmarks/train_exemplar_selector.py``, which also prints how it compares with the rules. The
+selector reads what the patterns produce: after changing them, retrain it and compare the card.
 """
 from __future__ import annotations
 

@@ -827,9 +827,10 @@ _IN_DANGER_BEFORE = re.compile(r"(?<![^\W_])(?:gặp nạn|bị nạn|mắc kẹ
 # thuyền trưởng …", unless the same sentence goes on to the boat's rescue of others ("… làm thuyền
 # trưởng đang đánh bắt … thì phát hiện 7 người đang trôi dạt"). In the label-2 articles outside the
 # check set, 47 of 50 such masters are not the readers' exemplars, and all 3 that are rescued others.
-_MASTER_BEFORE = re.compile(r"(?:tàu|thuyền|ghe|bè|xuồng|phương tiện|sà lan|ca nô|canô)[^.;]{0,90}?"
+_MASTER_BEFORE = re.compile(r"(?<![^\W_])(?:tàu|thuyền|ghe|bè|xuồng|phương tiện|sà lan|ca nô|canô)[^.;]{0,90}?"
                             r"(?<![^\W_])do(?:\s+(?:" + _alts(HONORIFICS + ("ngư dân",)) + r"))?\s*$")
-_MASTER_AFTER = re.compile(r"^[^.;]{0,130}?(?<![^\W_])làm\s+(?:chủ tàu|thuyền trưởng|chủ|tài công)(?![^\W_])"
+_MASTER_AFTER = re.compile(r"^[^.;]{0,130}?(?<![^\W_])làm\s+(?:chủ tàu|thuyền trưởng|chủ(?!\s+(?:tịch|nhiệm|trì|đầu tư))|"
+                           r"tài công)(?![^\W_])"
                            r"(?![^.;]*(?<![^\W_])(?:cứu|phát hiện|vớt|ứng cứu|lai dắt|tiếp cận))")
 # Kin of someone named, in apposition: "bà X (62 tuổi, mẹ của Hòa)", "ông Y - cha Phước", "anh Z,
 # chồng chị Bình", "bà T, vợ của hiệp sĩ H"; or "vợ là chị V". The family of the story's person

@@ -496,6 +496,7 @@ def test_the_master_of_a_boat_in_distress_is_not_the_exemplar_unless_the_boat_re
     assert score("Lương Công Đông", "Khi tàu đánh cá PY 90149 do ông Lương Công Đông (trú tại phường Phú Lâm) làm "
                                     "thuyền trưởng đang đánh bắt cá thì phát hiện 7 người đang trôi dạt trên biển.") > 0
     assert score("Phạm Thị Yến", "Lửa bùng lên tại quán cà phê do bà Phạm Thị Yến làm chủ.") > 0  # no boat
+    assert score("Trần Văn Cường", "Đội tàu cứu hộ do ông Trần Văn Cường làm chủ tịch hội đồng quản trị.") > 0
 
 
 def test_countries_and_title_cased_words_cut_short_are_not_names():
