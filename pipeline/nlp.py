@@ -323,9 +323,11 @@ def unit_mentions(sentence: str) -> list[str]:
                 break
         # "… Nụ Cười 3 và Chương trình …": "và" joins two names unless an acronym follows ("PCCC và CNCH");
         # "tàu SAR 413 của Trung tâm …": the unit it belongs to is a name of its own (see _parent_unit)
+        # "tàu SAR 412 từ Đà Nẵng": where it came from is not its name ("Hội từ thiện X" is)
         for i, w in enumerate(toks):
             if w.lower() == "và" and (i + 1 >= len(toks) or not toks[i + 1].isupper()) or \
-                    w.lower() in ("của", "thuộc") and _UNIT_HEAD_RE.match(" ".join(toks[i + 1:i + 4])):
+                    w.lower() in ("của", "thuộc") and _UNIT_HEAD_RE.match(" ".join(toks[i + 1:i + 4])) or \
+                    w == "từ" and i + 1 < len(toks) and toks[i + 1][0].isupper():
                 toks = toks[:i]
                 break
         # a count is not the unit's number: "Cảnh sát biển cứu 8| ngư dân", "Tàu cứu hộ 30| giờ"

@@ -515,6 +515,8 @@ def test_unit_names_stop_before_a_count_an_officials_name_and_are_not_places():
     assert unit_mentions("Phó bí thư Tỉnh đoàn Bình Định Lương Đình Tiên trao quà.") == ["Tỉnh đoàn Bình Định"]
     assert unit_mentions("Trường THPT Lê Quý Đôn tuyên dương em.") == ["Trường THPT Lê Quý Đôn"]
     assert unit_mentions("Nghiên cứu bảo tồn phố cổ Hội An năm 1990.") == []
+    assert unit_mentions("Tàu SAR 412 từ Đà Nẵng ra khơi.") == ["Tàu SAR 412"]  # where it came from
+    assert unit_mentions("Hội từ thiện Bảo Hòa trao quà.") == ["Hội từ thiện Bảo Hòa"]
 
 
 def test_a_collective_gets_the_unit_it_belongs_to_after_a_comma_or_cua():
