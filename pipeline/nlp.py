@@ -1129,6 +1129,14 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     return out
 
 
+def _read_by_ner(name: str, spans: list[tuple[str, str]]) -> bool:
+    """A surname-led name NER already read: as a person, or inside a longer proper name ("Trường
+    THPT Lê Quý Đôn"). Not when NER ran it into lower-case words and called it a place ("nhân viên
+    an ninh Lê Trung Hưng": LOC)."""
+    k = name_key(name)
+    return any(k in name_key(n) and (tag == "PER" or n[:1].isupper() and name_key(n) != k) for n, tag in spans)
+
+
 def exemplar_candidates(title: str, text: str, lead: str = "", max_people: int = 6,
                         ner_budget: int | None = None) -> list[dict]:
     """Every person and collective the patterns find, with their evidence: the weighted score and
@@ -1194,8 +1202,7 @@ def exemplar_candidates(title: str, text: str, lead: str = "", max_people: int =
                         and _unit_is_collective_actor(span) and not _vessel_in_distress(span, s):
                     add_unit(span, weight * (1.0 if deed else 0.4), s)
         for span in surname_mentions(s):
-            if name_key(span) not in found and not (run_ner and any(name_key(span) in name_key(n)
-                                                                    for n, _ in ner_spans(s))):
+            if name_key(span) not in found and not (run_ner and _read_by_ner(span, ner_spans(s))):
                 people.add(span, weight, s, s.find(span))
         for u in unit_mentions(s):
             if _unit_is_collective_actor(u) and not _vessel_in_distress(u, s):

@@ -120,14 +120,16 @@ def test_cross_validation_reproduces_the_card(card, corpora):
 # session's start they were 0.563 / 0.610 and 0.505 / 0.537); raised that evening (one title rule for
 # officials, collective-name fixes, found or rescued people: seed 0.594 / 0.653, check 0.542 / 0.562).
 # Raised again when the learned exemplar selector (pipeline.exemplar_select, trained on team items
-# outside seed, dev and check) replaced the hand-set thresholds: seed 0.625 / 0.667, check 0.597 / 0.627
-# (the rules on the same candidates: 0.605 / 0.656 and 0.569 / 0.564).
-EXEMPLAR_FLOORS = {"seed": (0.62, 0.66), "check": (0.59, 0.62)}
+# outside seed, dev and check) replaced the hand-set thresholds, and surname-led names NER had called
+# places were read again: seed 0.648 / 0.675, check 0.602 / 0.652 (the rules on the same candidates:
+# 0.610 / 0.669 and 0.574 / 0.584).
+EXEMPLAR_FLOORS = {"seed": (0.64, 0.67), "check": (0.59, 0.64)}
 # Role, unit and place given with the matched names, against what the reader wrote beside them
 # (syllables, eval_exemplars.score_context): floors on F1, and on precision so that recall is not bought
 # by giving any text nearby. Set 2026-12-03 at seed F1 0.593 (P 0.722) and held-out check F1 0.525
 # (P 0.751); before the apposition reader they were 0.426 (0.603) and 0.396 (0.676).
-CONTEXT_FLOORS = {"seed": 0.59, "check": 0.52}
+# Raised 2026-12-03 night (parent units, provinces, the selector): seed 0.624 (P 0.714), check 0.558 (P 0.755).
+CONTEXT_FLOORS = {"seed": 0.61, "check": 0.55}
 CONTEXT_PRECISION_FLOOR = 0.70
 
 

@@ -560,3 +560,13 @@ def test_an_address_that_stops_before_its_province_ends_with_the_articles_provin
     _complete_places(found, "Thanh Hóa: Hai người phụ nữ cứu người. Tại tỉnh Thanh Hóa, bà Hiển ngụ xã Nga Thiện.")
     assert [e["place"] for e in found] == ["xã Nga Thiện, huyện Nga Sơn, Thanh Hóa", "phường 5, TP.HCM", "",
                                            "Thanh Hóa", ""]
+
+
+def test_a_surname_led_name_ner_calls_a_place_is_still_read():
+    from pipeline.nlp import _read_by_ner
+    # NER ran the title into the name and called it a place: the pattern's person stands
+    assert not _read_by_ner("Lê Trung Hưng", [("nhân viên an ninh Lê Trung Hưng", "LOC")])
+    assert not _read_by_ner("Thái Thanh Mạnh Cường", [("Thái Thanh Mạnh Cường", "LOC")])
+    # read as a person already, or part of a longer proper name: not a second reading
+    assert _read_by_ner("Lê Trung Hưng", [("Lê Trung Hưng", "PER")])
+    assert _read_by_ner("Lê Quý Đôn", [("Trường THPT Lê Quý Đôn", "ORG")])
