@@ -60,19 +60,11 @@ def candidate_rows(pairs):
 
 def names_prf(pairs, selector=None):
     """Exemplar-name P/R/F1 (one gold name per person) with ``selector``, or the rules when None."""
-    import pipeline.exemplar_select as es
     from pipeline.nlp import exemplars
 
-    if selector is not None:
-        es.load_selector.cache_clear()
-        real = es.load_selector
-        es.load_selector = lambda *a, **k: selector  # score this selector, not the bundled one
-    try:
-        preds = {lab["id"]: [e["name"] for e in exemplars(art.get("title", ""), art.get("text", ""), art.get(
-            "lead", ""), select="model" if selector is not None else "rules")] for lab, art in pairs}
-    finally:
-        if selector is not None:
-            es.load_selector = real
+    how = "model" if selector is not None else "rules"
+    preds = {lab["id"]: [e["name"] for e in exemplars(art.get("title", ""), art.get("text", ""), art.get("lead", ""),
+                                                      select=how, selector=selector)] for lab, art in pairs}
     p, r, f, n_pred, n_gold = score(pairs, lambda art: preds[art["id"]], split=True)
     return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "predicted": n_pred, "gold": n_gold}
 

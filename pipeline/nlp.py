@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 from .text import UPPER as _UPPER
 from .text import fold, normalize, sentences
@@ -1092,7 +1092,7 @@ _BARE_UNIT = re.compile(r"(?:trường|khoa|báo|viện|phòng)\s+(?:[A-ZĐ]{2,}
 
 
 def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
-              ner_budget: int | None = None, select: str = "model") -> list[dict]:
+              ner_budget: int | None = None, select: str = "model", selector: Any = None) -> list[dict]:
     """The people and collectives the story is about, most central first.
 
     ``ner_budget`` caps the sentences given to underthesea's NER (nearly all
@@ -1103,15 +1103,17 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     suspects, patients and officials who only comment are left out.
 
     The candidates and their evidence come from the patterns below (``exemplar_candidates``);
-    ``select="model"`` keeps those the bundled exemplar selector (``pipeline.exemplar_select``,
-    trained on the team's exemplars) gives at least its threshold, ``select="rules"`` those the
-    hand-set score thresholds keep (the rules are also one of the selector's inputs).
+    ``select="model"`` keeps those the exemplar selector (``pipeline.exemplar_select``; ``selector``,
+    default the bundled one, trained on the team's exemplars) gives at least its threshold,
+    ``select="rules"`` those the hand-set score thresholds keep (the rules are also one of the
+    selector's inputs).
     """
     cands = exemplar_candidates(title, text, lead, max_people=max_people, ner_budget=ner_budget)
     if select == "model":
-        from .exemplar_select import load_selector
+        if selector is None:
+            from .exemplar_select import load_selector
 
-        selector = load_selector()
+            selector = load_selector()
         probs = selector.predict_proba(cands)[:, 1] if cands else []
         for c, p in zip(cands, probs):
             c["p"] = float(p)
