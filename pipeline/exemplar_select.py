@@ -79,20 +79,21 @@ class _ContextModel:
         self.scale = StandardScaler()
         self.model = LogisticRegression(C=C, max_iter=3000)
 
-    def _matrix(self, rows: Sequence[dict], fit: bool) -> Any:
+    def _matrix(self, rows: Sequence[dict], nums: np.ndarray, fit: bool) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
         how = "fit_transform" if fit else "transform"
         parts = [getattr(self.left, how)(_side(rows, "left")), getattr(self.right, how)(_side(rows, "right")),
-                 csr_matrix(getattr(self.scale, how)(numbers(rows)))]
+                 csr_matrix(getattr(self.scale, how)(nums))]
         return hstack(parts).tocsr()
 
-    def fit(self, rows: Sequence[dict], y: Sequence[int]) -> "_ContextModel":
-        self.model.fit(self._matrix(rows, True), np.asarray(y))
+    def fit(self, rows: Sequence[dict], nums: np.ndarray, y: Sequence[int]) -> "_ContextModel":
+        """``nums``: ``numbers(rows)``, computed once by the caller."""
+        self.model.fit(self._matrix(rows, nums, True), np.asarray(y))
         return self
 
-    def predict_proba(self, rows: Sequence[dict]) -> np.ndarray:
-        return self.model.predict_proba(self._matrix(rows, False))[:, 1]
+    def predict_proba(self, rows: Sequence[dict], nums: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(self._matrix(rows, nums, False))[:, 1]
 
 
 class ExemplarSelector(ClassifierMixin, BaseEstimator):
@@ -115,14 +116,15 @@ class ExemplarSelector(ClassifierMixin, BaseEstimator):
 
         rows, y = list(X), np.asarray(y, dtype=int)
         groups = list(groups) if groups is not None else [r.get("article", i) for i, r in enumerate(rows)]
+        nums = numbers(rows)
         oof = np.zeros(len(rows))
         for tr, te in GroupKFold(n_splits=self.folds).split(rows, y, groups):
-            part = _ContextModel(self.C, self.min_df).fit([rows[i] for i in tr], y[tr])
-            oof[te] = part.predict_proba([rows[i] for i in te])
-        self.context_ = _ContextModel(self.C, self.min_df).fit(rows, y)
+            part = _ContextModel(self.C, self.min_df).fit([rows[i] for i in tr], nums[tr], y[tr])
+            oof[te] = part.predict_proba([rows[i] for i in te], nums[te])
+        self.context_ = _ContextModel(self.C, self.min_df).fit(rows, nums, y)
         self.booster_ = GradientBoostingClassifier(
             learning_rate=self.learning_rate, n_estimators=self.n_estimators, max_leaf_nodes=self.max_leaf_nodes,
-            random_state=self.random_state).fit(np.column_stack([numbers(rows), oof]), y)
+            random_state=self.random_state).fit(np.column_stack([nums, oof]), y)
         self.classes_ = np.array([0, 1])
         return self
 
@@ -130,7 +132,8 @@ class ExemplarSelector(ClassifierMixin, BaseEstimator):
         rows = list(X)
         if not rows:
             return np.zeros((0, 2))
-        return self.booster_.predict_proba(np.column_stack([numbers(rows), self.context_.predict_proba(rows)]))
+        nums = numbers(rows)
+        return self.booster_.predict_proba(np.column_stack([nums, self.context_.predict_proba(rows, nums)]))
 
     def predict(self, X: Sequence[dict]) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= self.threshold).astype(int)
