@@ -383,6 +383,107 @@ def models_rollback(obj: Ctx) -> None:
     click.echo(f"active: {rollback(obj.cfg.models_dir)}")
 
 
+@models.group("exemplars")
+def models_exemplars() -> None:
+    """The exemplar selector: which of the names a story gives are its exemplars (models/exemplars/)."""
+
+
+@models_exemplars.command("train")
+@click.option("--labels", "extra_labels", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="More label files whose label-2 items' exemplars to learn from (LABELING.md format).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Keep candidates from this probability (default: chosen on the dev set).")
+@click.option("--promote", is_flag=True, help="Use the new version once trained.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write the selector here instead of a new version in models/exemplars/ (e.g. the bundled "
+                   "pipeline/data/exemplars when the patterns change).")
+@click.option("--ner-cache", type=click.Path(dir_okay=False), default=None,
+              help="Memoise NER per sentence in this pickle file across runs (tuning).")
+@click.pass_obj
+@fatal_errors
+def models_exemplars_train(obj: Ctx, extra_labels: tuple[str, ...], threshold: float | None, promote: bool,
+                           out_dir: str | None, ner_cache: str | None) -> None:
+    """Train a selector on the team's labels (outside the dev and check sets) and LABELS; print how it
+    compares with the hand-set rules and the selector in use (a few minutes: NER on ~1,700 articles)."""
+    from tqdm import tqdm
+
+    from .exemplar_select import train_cli
+    if promote and out_dir:
+        raise click.UsageError("--promote is for a version in models/exemplars/, not with --out")
+    if ner_cache:
+        from .exemplar_eval import use_ner_cache
+        use_ner_cache(ner_cache)
+    with tqdm(desc="candidates", unit=" articles", file=sys.stderr, disable=not obj.progress) as bar:
+        card = train_cli(models_dir=obj.cfg.models_dir, extra_labels=list(extra_labels), threshold=threshold,
+                         promote=promote, out_dir=out_dir, log=lambda m: bar.write(m, file=sys.stderr),
+                         progress=bar.update)
+    rows = [{"set": name, "articles": r["articles"],
+             **{f"{who} P/R/F1": f"{r[who]['precision']:.3f} / {r[who]['recall']:.3f} / {r[who]['f1']:.3f}"
+                for who in ("selector", "in_use", "rules") if who in r}}
+            for name, r in card["names_one_gold_per_person"].items()]
+    echo_table(rows, ["set", "articles", "selector P/R/F1", "in_use P/R/F1", "rules P/R/F1"])
+    click.echo(f"{'promoted' if promote else 'saved'} {card['version']} in {card['path']}"
+               + ("" if promote else f"; `nguoitot models exemplars promote {card['version']}` to use it"))
+
+
+@models_exemplars.command("list")
+@click.pass_obj
+@fatal_errors
+def models_exemplars_list(obj: Ctx) -> None:
+    """Trained selector versions (none active: the bundled one is used)."""
+    from .exemplar_select import list_selectors
+    echo_table(list_selectors(obj.cfg.models_dir),
+               ["version", "active", "trained", "articles", "threshold", "check_precision", "check_recall",
+                "check_f1"])
+
+
+@models_exemplars.command("show")
+@click.argument("version", required=False)
+@click.pass_obj
+@fatal_errors
+def models_exemplars_show(obj: Ctx, version: str | None) -> None:
+    """The card of VERSION (default: the selector in use)."""
+    from .exemplar_select import active_selector_dir, selector_card, selector_root
+    if version is not None:
+        from .registry import model_path
+        try:
+            path = model_path(version, selector_root(obj.cfg.models_dir))
+        except KeyError as e:
+            raise ValueError(str(e).strip("'\"")) from e
+    else:
+        path = active_selector_dir(obj.cfg.models_dir)
+    click.echo(json.dumps(selector_card(path), ensure_ascii=False, indent=1, default=str))
+
+
+@models_exemplars.command("promote")
+@click.argument("version")
+@click.pass_obj
+@fatal_errors
+def models_exemplars_promote(obj: Ctx, version: str) -> None:
+    """Use selector VERSION for the names of the stories scored from now on."""
+    from .exemplar_select import selector_root
+    from .registry import promote
+    try:
+        promote(version, selector_root(obj.cfg.models_dir))
+    except KeyError as e:
+        raise ValueError(str(e).strip("'\"")) from e
+    click.echo(f"exemplar selector {version} in use")
+
+
+@models_exemplars.command("rollback")
+@click.pass_obj
+@fatal_errors
+def models_exemplars_rollback(obj: Ctx) -> None:
+    """Return to the selector in use before (none left: the bundled one)."""
+    from .exemplar_select import selector_root
+    from .registry import rollback
+    try:
+        v = rollback(selector_root(obj.cfg.models_dir))
+    except RuntimeError as e:
+        raise ValueError(str(e)) from e
+    click.echo(f"exemplar selector in use: {v or 'bundled'}")
+
+
 @main.group()
 def export() -> None:
     """Exports: articles (JSON Lines), nominations (award system)."""

@@ -14,22 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .text import fold
 from .train import cells_of, evaluate_scores, natural_weights
-
-
-def _norm_name(s: str) -> str:
-    s = s.split("(")[0]
-    return fold(s).strip(" ,.;:-–")
-
-
-def exemplar_match(pred: Sequence[str], gold: Sequence[str]) -> tuple[int, int, int]:
-    """(matched predicted, predicted, gold): a name matches when one folded name contains the other."""
-    P = [_norm_name(p) for p in pred if _norm_name(p)]
-    G = [_norm_name(g) for g in gold if _norm_name(g)]
-    hit_p = sum(1 for p in P if any(p in g or g in p for g in G))
-    hit_g = sum(1 for g in G if any(p in g or g in p for p in P))
-    return hit_p, len(P), hit_g if G else 0
 
 
 def _plot_pr(y, s, w, out: Path, thresholds: dict[str, float], title: str) -> Path:  # noqa: ANN001
@@ -166,15 +151,12 @@ def evaluate(model: Any, records: Sequence[dict[str, Any]], out_dir: str | Path 
             metrics["deed_macro_f1"] = float(f1_score([r["deed"] for r in dsub], pd_, average="macro"))
     if details:
         from .classify import _exemplars
-        gold_pos = [r for r in records if r["label"] == 2 and r.get("exemplars")]
-        mp = np_ = mg = ng = 0
-        for r in gold_pos:
-            names = [e.get("name", "") for e in _exemplars(r)]
-            a, b, c = exemplar_match(names, r["exemplars"])
-            mp, np_, mg, ng = mp + a, np_ + b, mg + c, ng + len(r["exemplars"])
-        if ng:
-            metrics["exemplar_precision"] = mp / np_ if np_ else None
-            metrics["exemplar_recall"] = mg / ng
+        from .exemplar_eval import score_names
+        gold_pos = [(r, r) for r in records if r["label"] == 2 and r.get("exemplars")]
+        if gold_pos:  # names as pipeline.exemplar_eval counts them (one gold name per person)
+            m = score_names(gold_pos, lambda r: [e.get("name", "") for e in _exemplars(r)])
+            metrics["exemplar_precision"] = m["precision"] if m["predicted"] else None
+            metrics["exemplar_recall"] = m["recall"]
             metrics["exemplar_items"] = len(gold_pos)
     return _finish(metrics, records, scores, preds, model.thresholds, out_dir,
                    f"model {model.version}", printer)

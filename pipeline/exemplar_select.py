@@ -13,10 +13,15 @@ keep). ``ExemplarSelector`` learns from the team's exemplars which candidates th
   (folds grouped by article, so no candidate is scored by a context model that saw its article).
 
 It follows the scikit-learn contract (``fit(X, y, groups)``, ``predict_proba(X)``; ``X`` is a
-list of candidate dicts), so ``GridSearchCV`` runs on the object ``exemplars`` uses. The bundled
-selector (``pipeline/data/exemplars/``) and its card are written by
-``benchmarks/train_exemplar_selector.py``, which also prints how it compares with the rules. The
-selector reads what the patterns produce: after changing them, retrain it and compare the card.
+list of candidate dicts), so ``GridSearchCV`` runs on the object ``exemplars`` uses.
+
+``train_selector`` (``nguoitot models exemplars train``) trains one on the team's label-2 items
+outside the dev and check sets (``pipeline.exemplar_eval``) plus any label files an analyst
+passes, chooses its threshold on dev, and writes it with a card comparing it with the hand-set
+rules and with the selector in use on dev, check and the guide's seed items. Versions live in
+``<models_dir>/exemplars/`` with their own registry (promote, rollback); with none promoted the
+bundled one (``pipeline/data/exemplars/``) is used. The selector reads what the patterns
+produce: after changing them, retrain it and compare the cards.
 """
 from __future__ import annotations
 
@@ -29,7 +34,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data" / "exemplars"
-MODEL_FILE = "selector.joblib"
+MODEL_FILE = "model.joblib"  # the registry's name for a version's model (pipeline.registry)
+SUBDIR = "exemplars"  # <models_dir>/exemplars/: trained versions and their registry
 CARD_FILE = "card.json"
 
 FEATURES = ("is_person", "score", "relative_score", "rank", "first", "mentions", "negative_mentions",
@@ -139,7 +145,7 @@ class ExemplarSelector(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= self.threshold).astype(int)
 
 
-def save_selector(selector: ExemplarSelector, card: dict, out_dir: str | Path = BUNDLED_DIR) -> Path:
+def save_selector(selector: ExemplarSelector, card: dict, out_dir: str | Path) -> Path:
     import joblib
 
     out = Path(out_dir)
@@ -149,17 +155,214 @@ def save_selector(selector: ExemplarSelector, card: dict, out_dir: str | Path = 
     return out
 
 
+def selector_root(models_dir: str | Path | None = None) -> Path:
+    """Where trained selector versions and their registry live: ``<models_dir>/exemplars``."""
+    if models_dir is None:
+        from .config import Config
+        models_dir = Config.load().models_dir
+    return Path(models_dir) / SUBDIR
+
+
+def active_selector_dir(models_dir: str | Path | None = None) -> Path:
+    """The promoted selector version, or the bundled one when none is."""
+    from .registry import active_path
+    try:
+        p = active_path(selector_root(models_dir))
+    except (OSError, ValueError):
+        p = None
+    return p if p is not None else BUNDLED_DIR
+
+
+def load_selector(path: str | Path | None = None) -> ExemplarSelector:
+    """The selector saved in ``path`` (default: the promoted version, else the bundled one),
+    loaded once per process and path."""
+    return _load(str(Path(path) if path is not None else active_selector_dir()))
+
+
 @lru_cache(maxsize=4)
-def load_selector(path: str | Path = BUNDLED_DIR) -> ExemplarSelector:
-    """The selector saved in ``path`` (default: the bundled one), loaded once per process."""
+def _load(path: str) -> ExemplarSelector:
     import joblib
 
     f = Path(path) / MODEL_FILE
     if not f.is_file():
-        raise FileNotFoundError(f"no exemplar selector at {f}: the package is incomplete "
-                                "(benchmarks/train_exemplar_selector.py writes it)")
+        raise FileNotFoundError(f"no exemplar selector at {f} (`nguoitot models exemplars train` writes one)")
     return joblib.load(f)
 
 
-def selector_card(path: str | Path = BUNDLED_DIR) -> dict:
-    return json.loads((Path(path) / CARD_FILE).read_text(encoding="utf-8"))
+def selector_card(path: str | Path | None = None) -> dict:
+    p = Path(path) if path is not None else active_selector_dir()
+    return json.loads((p / CARD_FILE).read_text(encoding="utf-8"))
+
+
+# -- training ------------------------------------------------------------------------------------
+def candidates_of(pairs: Sequence[tuple[dict, dict]], progress: Any = None) -> list[list[dict]]:
+    """Every article's ``exemplar_candidates`` (the costly part: NER), found once."""
+    from .nlp import exemplar_candidates
+
+    out = []
+    for _, art in pairs:
+        out.append(exemplar_candidates(art.get("title", ""), art.get("text", ""), art.get("lead", "")))
+        if progress is not None:
+            progress(1)
+    return out
+
+
+def training_rows(pairs: Sequence[tuple[dict, dict]], cands: Sequence[list[dict]]) -> tuple[list, list, list]:
+    """Candidates, their labels (the name matches one of the article's gold exemplars, one gold
+    name per person) and their article ids."""
+    from .exemplar_eval import one_per_person
+    from .nlp import same_name
+
+    rows, y, groups = [], [], []
+    for (lab, _), cs in zip(pairs, cands):
+        gold = one_per_person(lab.get("exemplars") or [])
+        for c in cs:
+            rows.append(c)
+            y.append(int(any(same_name(c["name"], g) for g in gold)))
+            groups.append(str(lab["id"]))
+    return rows, y, groups
+
+
+def names_on(pairs: Sequence[tuple[dict, dict]], cands: Sequence[list[dict]], selector: Any = None,
+             select: str = "model") -> dict[str, Any]:
+    """Exemplar-name precision / recall / F1 (one gold name per person) of ``selector`` (or the
+    rules, ``select="rules"``) choosing among the candidates already found."""
+    from .exemplar_eval import score_names
+    from .nlp import choose_exemplars
+
+    names = {}
+    for (lab, art), cs in zip(pairs, cands):
+        text = " ".join((art.get("title", ""), art.get("lead", ""), art.get("text", "")))
+        names[str(lab["id"])] = [e["name"] for e in choose_exemplars(cs, text, select=select, selector=selector)]
+    m = score_names(pairs, lambda art: names[str(art["id"])])
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()}
+
+
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4)
+
+
+def choose_threshold(sweep: dict[float, dict], rules: dict) -> float:
+    """The threshold at which the selector names about as many people and collectives on dev as
+    the hand-set rules do (ties: the lower). Staff get lists no longer than before, and at the
+    same length precision and recall rise or fall together, so the comparison is one of choosing,
+    not of list length. ``sweep``: threshold -> ``names_on`` dev; ``rules``: the rules' on dev."""
+    return min(sweep, key=lambda t: (abs(sweep[t]["predicted"] - rules["predicted"]), t))
+
+
+def train_selector(train: Sequence[tuple[dict, dict]], dev: Sequence[tuple[dict, dict]],
+                   held_out: dict[str, Sequence[tuple[dict, dict]]] | None = None, *, C: float = 1.0,
+                   threshold: float | None = None, compare_with: Any = None, sources: Sequence[str] = (),
+                   log: Any = None, progress: Any = None) -> tuple[ExemplarSelector, dict]:
+    """Fit a selector on ``train``, choose its threshold on ``dev`` (``choose_threshold``, unless
+    given) and report, on dev and every ``held_out`` set, exemplar-name P/R/F1 of the new selector,
+    of the hand-set rules and of ``compare_with`` (the selector in use), all choosing among the
+    same candidates. Items are (label line, article) pairs (``pipeline.exemplar_eval``). Returns
+    the selector and its card."""
+    import hashlib
+    import sys
+    import time
+
+    import sklearn
+
+    say = log or (lambda m: None)
+    held_out = dict(held_out or {})
+    t0 = time.time()
+    sets = {"train": list(train), "dev": list(dev), **{k: list(v) for k, v in held_out.items()}}
+    cands = {k: candidates_of(v, progress) for k, v in sets.items()}
+    rows, y, groups = training_rows(sets["train"], cands["train"])
+    if not rows or sum(y) == 0 or sum(y) == len(y):
+        raise ValueError(f"{len(sets['train'])} training articles give {len(rows)} candidates, {sum(y)} of them "
+                         "exemplars: not enough to learn from (label files with label-2 items and their exemplars)")
+    say(f"{len(sets['train'])} training articles: {len(rows)} candidates, {sum(y)} exemplars "
+        f"({time.time() - t0:.0f}s to find them)")
+    sel = ExemplarSelector(C=C).fit(rows, y, groups)
+    sweep = {}
+    for t in THRESHOLDS:
+        sel.threshold = t
+        sweep[t] = names_on(sets["dev"], cands["dev"], sel)
+    rules_dev = names_on(sets["dev"], cands["dev"], select="rules")
+    sel.threshold = threshold if threshold is not None else choose_threshold(sweep, rules_dev)
+    say(f"threshold {sel.threshold}")
+    report = {}
+    for name in ["dev", *held_out]:
+        report[name] = {"articles": len(sets[name]), "selector": names_on(sets[name], cands[name], sel),
+                        "rules": names_on(sets[name], cands[name], select="rules")}
+        if compare_with is not None:
+            report[name]["in_use"] = names_on(sets[name], cands[name], compare_with)
+        say(f"{name}: " + "; ".join(f"{k} P {v['precision']:.3f} R {v['recall']:.3f} F1 {v['f1']:.3f}"
+                                     for k, v in report[name].items() if isinstance(v, dict)))
+    ids = "\n".join(sorted(str(lab["id"]) for lab, _ in sets["train"]))
+    ids_hash = hashlib.sha256(ids.encode()).hexdigest()
+    params = sel.get_params()
+    version = time.strftime("%Y-%m-%d") + "-" + hashlib.sha256(
+        json.dumps([ids_hash, params, int(sum(y))], sort_keys=True).encode()).hexdigest()[:8]
+    card = {
+        "version": version,
+        "what": "exemplar selector: which candidates of pipeline.nlp.exemplar_candidates are a story's exemplars",
+        "trained_on": {"articles": len(sets["train"]), "candidates": len(rows), "exemplars": int(sum(y)),
+                       "items": "label-2 items of the team's label files outside the check and dev sets "
+                                "(pipeline.exemplar_eval), and of the label files given",
+                       "label_files": list(sources), "ids_sha256": ids_hash},
+        "threshold": sel.threshold,
+        "threshold_chosen": "given" if threshold is not None else
+        "on dev: as many names as the hand-set rules give there",
+        "params": params, "features": list(FEATURES) + ["context_probability"],
+        "names_one_gold_per_person": report, "dev_threshold_sweep": {str(k): v for k, v in sweep.items()},
+        "versions": {"scikit-learn": sklearn.__version__, "python": sys.version.split()[0]},
+        "trained": time.strftime("%Y-%m-%d"), "train_seconds": round(time.time() - t0, 1),
+    }
+    return sel, card
+
+
+def train_cli(*, models_dir: str | Path | None = None, extra_labels: Sequence[str | Path] = (),
+              threshold: float | None = None, promote: bool = False, out_dir: str | Path | None = None,
+              log: Any = None, progress: Any = None) -> dict:
+    """``nguoitot models exemplars train``: train on the team's label files (outside dev and check)
+    and ``extra_labels``, report against the hand-set rules and the selector in use, save the new
+    version under ``<models_dir>/exemplars/`` (or in ``out_dir``) and (``promote``) make it the one
+    in use."""
+    from . import registry
+    from .exemplar_eval import label2_items, seed_items, split, team_items
+
+    team = team_items()
+    train, dev, check = split(team)
+    held = {lab["id"] for lab, _ in dev + check}
+    seed = seed_items()
+    held |= {lab["id"] for lab, _ in seed}
+    if extra_labels:
+        extra = [p for p in label2_items(list(extra_labels)) if p[0]["id"] not in held]
+        by_id = {lab["id"]: (lab, art) for lab, art in train}
+        by_id.update({lab["id"]: (lab, art) for lab, art in extra})  # a later file wins, as in training
+        train = sorted(by_id.values(), key=lambda p: p[0]["id"])
+    in_use = active_selector_dir(models_dir)
+    sel, card = train_selector(train, dev, {"check": check, "seed": seed}, threshold=threshold,
+                               compare_with=load_selector(in_use), sources=[str(p) for p in extra_labels],
+                               log=log, progress=progress)
+    card["compared_with"] = {"in_use": in_use.name if in_use != BUNDLED_DIR else "bundled"}
+    root = selector_root(models_dir)
+    out = save_selector(sel, card, out_dir if out_dir is not None else root / card["version"])
+    card["path"] = str(out)
+    if promote and out_dir is None:
+        registry.promote(card["version"], root)
+        card["promoted"] = True
+    return card
+
+
+def list_selectors(models_dir: str | Path | None = None) -> list[dict]:
+    """Trained selector versions, oldest first, with what their cards say; ``active`` marks the one
+    in use (none: the bundled selector)."""
+    from .registry import active_version
+
+    root = selector_root(models_dir)
+    active = active_version(root) if root.is_dir() else None
+    out = []
+    for p in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (p / MODEL_FILE).is_file():
+            continue
+        c = json.loads((p / CARD_FILE).read_text(encoding="utf-8")) if (p / CARD_FILE).is_file() else {}
+        check = ((c.get("names_one_gold_per_person") or {}).get("check") or {}).get("selector") or {}
+        out.append({"version": p.name, "active": p.name == active, "trained": c.get("trained"),
+                    "articles": (c.get("trained_on") or {}).get("articles"), "threshold": c.get("threshold"),
+                    "check_precision": check.get("precision"), "check_recall": check.get("recall"),
+                    "check_f1": check.get("f1")})
+    return out

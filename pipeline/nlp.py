@@ -1109,16 +1109,24 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
     selector's inputs).
     """
     cands = exemplar_candidates(title, text, lead, max_people=max_people, ner_budget=ner_budget)
+    return choose_exemplars(cands, " ".join((title or "", lead or "", text or "")), max_people=max_people,
+                            select=select, selector=selector)
+
+
+def choose_exemplars(cands: list[dict], text: str, max_people: int = 6, select: str = "model",
+                     selector: Any = None) -> list[dict]:
+    """``exemplars``' choice among an article's ``exemplar_candidates`` (``text``: its title, lead
+    and body, where a province missing from an address is looked for). Training and evaluation
+    find the candidates once and choose from them with several selectors."""
     if select == "model":
         if selector is None:
             from .exemplar_select import load_selector
 
             selector = load_selector()
         probs = selector.predict_proba(cands)[:, 1] if cands else []
-        for c, p in zip(cands, probs):
-            c["p"] = float(p)
+        scored = [dict(c, p=float(p)) for c, p in zip(cands, probs)]
         # net evidence against (a victim, a suspect, who was helped) is never outweighed by the model
-        keep = sorted((c for c in cands if c["p"] >= selector.threshold and c["score"] > 0), key=lambda c: -c["p"])
+        keep = sorted((c for c in scored if c["p"] >= selector.threshold and c["score"] > 0), key=lambda c: -c["p"])
         chosen = [c for c in keep if c["kind"] == "person"][:max_people] + \
                  [c for c in keep if c["kind"] == "collective"][:3]
     elif select == "rules":
@@ -1127,7 +1135,7 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
         raise ValueError(f"select must be 'model' or 'rules', not {select!r}")
     out = [{"name": r["name"], "kind": r["kind"], "role": r["role"], "unit": r["unit"], "place": r["place"]}
            for r in chosen]
-    _complete_places(out, " ".join((title or "", lead or "", text or "")))
+    _complete_places(out, text)
     return out
 
 

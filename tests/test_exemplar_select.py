@@ -1,4 +1,5 @@
-"""The exemplar selector: the scikit-learn contract, the bundled model and its card."""
+"""The exemplar selector: the scikit-learn contract, the bundled model and its card, training on
+real labels, versions (train, list, show, promote, rollback)."""
 from __future__ import annotations
 
 import random
@@ -57,8 +58,9 @@ def test_grid_search_runs_on_the_selector():
 
 
 def test_the_bundled_selector_and_its_card_agree():
-    sel = load_selector()
-    card = selector_card()
+    from pipeline.exemplar_select import BUNDLED_DIR
+    sel = load_selector(BUNDLED_DIR)
+    card = selector_card(BUNDLED_DIR)
     assert sel.threshold == card["threshold"]
     assert card["features"][:-1] == list(FEATURES)
     # measured on articles it never saw, and better than the hand-set rules on each held-out set
@@ -79,3 +81,78 @@ def test_exemplars_select_by_model_or_rules():
         assert [e["name"] for e in exemplars("Cứu hai em nhỏ", text, select=how)] == ["Nguyễn Văn Hùng"], how
     with pytest.raises(ValueError, match="select"):
         exemplars("x", text, select="both")
+
+
+@pytest.fixture(scope="module")
+def small_real(corpora):
+    """A small slice of the team's real label-2 items (train 70, dev 25) and of the seed (20)."""
+    from pipeline.exemplar_eval import seed_items, team_items
+    team = team_items()
+    return team[:70], team[70:95], seed_items()[:20]
+
+
+def test_training_on_real_labels_gives_a_selector_whose_card_tells_its_scores(small_real):
+    from pipeline.exemplar_eval import score_names
+    from pipeline.exemplar_select import THRESHOLDS, train_selector
+    from pipeline.nlp import exemplars
+
+    train, dev, seed = small_real
+    sel, card = train_selector(train, dev, {"seed": seed})
+    assert card["threshold"] in THRESHOLDS and sel.threshold == card["threshold"]
+    assert card["trained_on"]["articles"] == 70 and 0 < card["trained_on"]["exemplars"] < card["trained_on"]["candidates"]
+    assert set(card["names_one_gold_per_person"]) == {"dev", "seed"}
+    # the card's figures are what exemplars() gives at run time with that selector
+    for name, pairs in (("dev", dev), ("seed", seed)):
+        live = score_names(pairs, lambda a: [e["name"] for e in exemplars(a.get("title", ""), a.get("text", ""),
+                                                                            a.get("lead", ""), selector=sel)])
+        got = card["names_one_gold_per_person"][name]["selector"]
+        assert (got["predicted"], got["gold"]) == (live["predicted"], live["gold"]), name
+        assert got["f1"] == round(live["f1"], 3), name
+    with pytest.raises(ValueError, match="not enough"):
+        train_selector([(dict(lab, exemplars=[]), art) for lab, art in train[:5]], dev[:3])
+
+
+def test_versions_train_promote_show_and_roll_back_through_the_cli(small_real, tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    import pipeline.exemplar_eval as ev
+    from pipeline.cli import main
+    from pipeline.exemplar_select import BUNDLED_DIR, active_selector_dir
+
+    train, dev, seed = small_real
+    monkeypatch.setattr(ev, "team_items", lambda: sorted(train + dev, key=lambda p: p[0]["id"]))
+    monkeypatch.setattr(ev, "seed_items", lambda: seed)
+    monkeypatch.setattr(ev, "CHECK_N", 12)
+    monkeypatch.setattr(ev, "DEV_N", 12)
+    models = tmp_path / "models"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'db = "sqlite:///{tmp_path / "s.db"}"\nmodels_dir = "{models}"\n', encoding="utf-8")
+    run = lambda *a: CliRunner().invoke(main, ["--config", str(cfg), "models", "exemplars", *a])  # noqa: E731
+
+    assert "(nothing)" in run("list").output
+    assert active_selector_dir(models) == BUNDLED_DIR
+    extra = tmp_path / "mine.jsonl"  # an analyst's own labels: read, and never a held-out item
+    extra.write_text("".join(json.dumps(lab, ensure_ascii=False) + "\n" for lab, _ in seed[:3]), encoding="utf-8")
+    res = run("train", "--labels", str(extra))
+    assert res.exit_code == 0, res.output
+    assert "selector P/R/F1" in res.output and "in_use P/R/F1" in res.output and "seed" in res.output
+    (v1,) = [p.name for p in (models / "exemplars").iterdir() if p.is_dir()]
+    card = json.loads(run("show", v1).output)
+    assert card["version"] == v1 and card["trained_on"]["label_files"] == [str(extra)]
+    assert card["trained_on"]["articles"] == len(train) + len(dev) - 24  # the seed lines stay held out
+    assert card["compared_with"] == {"in_use": "bundled"}
+    assert active_selector_dir(models) == BUNDLED_DIR  # trained, not yet in use
+
+    assert run("promote", v1).exit_code == 0
+    assert active_selector_dir(models) == models / "exemplars" / v1
+    assert json.loads(run("show").output)["version"] == v1
+    listed = run("list").output
+    assert v1 in listed and "True" in listed
+    assert run("promote", "nope").exit_code == 4
+    res = run("rollback")
+    assert res.exit_code == 0 and "bundled" in res.output
+    assert active_selector_dir(models) == BUNDLED_DIR
+    assert run("rollback").exit_code == 4  # nothing left to roll back
+    assert run("train", "--promote", "--out", str(tmp_path / "x")).exit_code == 2

@@ -1,0 +1,28 @@
+"""``nguoitot evaluate --labels FILE`` (pipeline.evaluate.evaluate): exemplar names are counted as
+pipeline.exemplar_eval counts them everywhere else."""
+from __future__ import annotations
+
+import json
+
+
+def test_evaluate_counts_exemplar_names_as_the_gate_does(corpora, tmp_path):
+    from pipeline.classify import _exemplars, load_model
+    from pipeline.config import BUNDLED_MODEL_DIR
+    from pipeline.evaluate import evaluate
+    from pipeline.exemplar_eval import one_per_person, score_names
+    from pipeline.train import load_training_data
+
+    rows = [json.loads(line) for line in (corpora / "labels" / "seed.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    pick = [r for r in rows if r["label"] == 2 and r.get("exemplars")][:25] + [r for r in rows if r["label"] == 0][:15]
+    f = tmp_path / "labels.jsonl"
+    f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pick), encoding="utf-8")
+    recs = load_training_data([f], corpora / "press.jsonl.gz")
+    m = evaluate(load_model(BUNDLED_MODEL_DIR, rerank=False), recs, tmp_path / "out", n_boot=20, printer=None)
+    assert m["exemplar_items"] == 25
+    pairs = [(r, r) for r in recs if r["label"] == 2]
+    ref = score_names(pairs, lambda r: [e["name"] for e in _exemplars(r)])
+    assert (m["exemplar_precision"], m["exemplar_recall"]) == (ref["precision"], ref["recall"])
+    # one gold name per person: a reader's "A, B (…)" is two gold names
+    assert ref["gold"] == sum(len(one_per_person(r["exemplars"])) for r, _ in pairs)
+    assert 0.3 < m["exemplar_recall"] <= 1 and (tmp_path / "out" / "pr_curve.png").is_file()
