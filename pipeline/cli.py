@@ -423,7 +423,7 @@ def models_exemplars_train(obj: Ctx, extra_labels: tuple[str, ...], threshold: f
             for name, r in card["names_one_gold_per_person"].items()]
     echo_table(rows, ["set", "articles", "selector P/R/F1", "in_use P/R/F1", "rules P/R/F1"])
     click.echo(f"{'promoted' if promote else 'saved'} {card['version']} in {card['path']}"
-               + ("" if promote else f"; `nguoitot models exemplars promote {card['version']}` to use it"))
+               + ("" if promote or out_dir else f"; `nguoitot models exemplars promote {card['version']}` to use it"))
 
 
 @models_exemplars.command("list")

@@ -395,9 +395,13 @@ _DEPARTMENTS = ("biên phòng", "chiến binh", "giao thông", "nông nghiệp",
                 "văn hóa", "thông tin", "tài chính", "kế hoạch", "thủy sản", "khoa học", "thể thao")
 
 
+# and institutions: "sinh viên Đại| học Điện lực", "Cao| đẳng", "Mầm| non"
+_INSTITUTION_WORDS = ("đại học", "học viện", "cao đẳng", "trung học", "tiểu học", "mầm non", "phổ thông")
+
+
 @lru_cache(maxsize=1)
 def _word_pairs() -> frozenset[str]:
-    pairs = set(_DEPARTMENTS)
+    pairs = set(_DEPARTMENTS) | set(_INSTITUTION_WORDS)
     for w in UNIT_HEADS + RANKS + PROFESSIONS + _ROLE_WORDS:
         t = w.split()
         pairs.update(f"{a} {b}" for a, b in zip(t, t[1:]))
@@ -469,7 +473,8 @@ SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", 
             "Tạ", "Hà", "Tô", "Châu", "Quách", "Lưu", "Kiều", "Chu", "Triệu", "Thân", "Vương", "Tăng",
             "Hứa", "Lại", "Phùng", "Nông", "Lò", "Khổng", "Mạc", "Tống", "Diệp", "La", "Thái", "Đàm")
 _SURNAME_RE = re.compile(r"(?<![^\W_])(?:" + "|".join(SURNAMES) + rf")(?:\s+{_CAP}){{2,3}}(?![^\W_])")
-_NAMED_AFTER = re.compile(r"(?<![^\W_])(?:đường|phố|ngõ|hẻm|cầu|trường|thpt|thcs|tiểu học|đh|đại học|"
+_NAMED_AFTER = re.compile(r"(?<![^\W_])(?:đường|phố|ngõ|hẻm|cầu|cầu vượt|ngã tư|ngã ba|ngã năm|ngã sáu|giao lộ|"
+                          r"nút giao|bệnh xá|trạm y tế|trường|thpt|thcs|tiểu học|đh|đại học|"
                           r"học viện|giải|giải thưởng|quỹ|bệnh viện|công viên|quận|phường|huyện|xã|khu|"
                           r"lăng|đền|tượng|nhà văn hóa|bảo tàng|mang tên|tên|tư tưởng|chủ tịch|bác|"
                           r"tncs|tp\.?|thành phố)\s*$")
@@ -478,12 +483,18 @@ _FAMOUS = {"hồ chí minh", "trần hưng đạo", "võ nguyên giáp", "nguy�
            "lý thường kiệt", "nguyễn văn cừ", "lê văn sỹ", "nguyễn đình chiểu", "nguyễn văn trỗi"}
 
 
+# the second street of a crossing: "ngã tư Nguyễn Chí Thanh - Nguyễn Duy Dương"
+_CROSSING = re.compile(r"(?<![^\W_])(?:ngã tư|ngã ba|ngã năm|ngã sáu|giao lộ|nút giao|góc đường|góc)\s+"
+                       r"[^\W\d_][^,.;:()]{2,30}?\s*[-–/]\s*$")
+
+
 def surname_mentions(sentence: str) -> list[str]:
     """Full names led by a common Vietnamese surname, without an honorific before them."""
     out = []
     for m in _SURNAME_RE.finditer(sentence):
         name = m.group(0)
-        if fold(name) in _FAMOUS or _NAMED_AFTER.search(fold(sentence[max(0, m.start() - 20):m.start()])):
+        if fold(name) in _FAMOUS or _NAMED_AFTER.search(fold(sentence[max(0, m.start() - 20):m.start()])) \
+                or _CROSSING.search(fold(sentence[max(0, m.start() - 50):m.start()])):
             continue
         if _is_person_name(name):
             out.append(name)
@@ -853,6 +864,10 @@ _TITLE = (r"(?:(?:phó|tổng|nguyên|quyền|đương kim)\s+)*(?:chủ tịch|
           r"tổng biên tập|ủy viên|uỷ viên|người phát ngôn|lãnh đạo|hiệu trưởng|trưởng công an|đồn trưởng|"
           r"trạm trưởng|trưởng trạm|trưởng đại diện|đại diện|thủ tướng|chủ tịch nước|tổng bí thư)(?![^\W_])")
 _TITLE_AT = re.compile(_TITLE)
+# The country's leaders honour, visit and speak; in a good-deeds story they are never who is honoured
+# ("Thủ tướng Nguyễn Xuân Phúc: bạn trẻ hãy…", "Chủ tịch nước Trương Tấn Sang gửi lẵng hoa").
+_LEADER_BEFORE = re.compile(r"(?<![^\W_])(?:phó\s+)?(?:thủ tướng|chủ tịch nước|tổng bí thư|chủ tịch quốc hội)"
+                            r"(?:\s+chính phủ)?\s*$")
 _TITLE_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*" + _TITLE)
 _TITLE_BEFORE = re.compile(r"(?<![^\W_])" + _TITLE + r"[^,.;:()]{0,40}$")
 _REPORTS = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|khẳng định|cho hay|phát biểu|xác nhận|"
@@ -864,11 +879,12 @@ _REPORTS = re.compile(r"(?<![^\W_])(cho biết|nói|chia sẻ|kể|thông tin|kh
 # kẻ cầm đầu đường dây", "X, đối tượng…"): the object of the police's work, not one to commend.
 _LISTED = r"(?:\s*" + _CAP + r"(?:\s+" + _CAP + r"){0,4}\s*(?:\([^()]{0,60}\))?\s*(?:,|và))*"
 _SUSPECT_BEFORE = re.compile(
-    r"(?<![^\W_])(?:bắt giữ|bắt khẩn cấp|bắt tạm giam|tạm giam|tạm giữ|khởi tố bị can đối với|khởi tố bị can|"
-    r"khởi tố|truy nã|làm việc với|triệu tập|bắt|được xác định là|danh tính là)"
+    r"(?<![^\W_])(?:bắt quả tang|bắt giữ|bắt khẩn cấp|bắt tạm giam|tạm giam|tạm giữ|khởi tố bị can đối với|"
+    r"khởi tố bị can|khởi tố|truy nã|làm việc với|triệu tập|bắt|được xác định là|danh tính là)(?:\s+là)?"
     r"(?:\s+(?:đối tượng|nghi phạm|nghi can|tên|kẻ|bị can))?" + _LISTED + r"\s*$")
-_SUSPECT_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?[,–-]\s*(?:là\s+)?(?:kẻ|tên|đối tượng|nghi phạm|nghi can|"
-                            r"hung thủ|thủ phạm|bị can|bị cáo)(?![^\W_])")
+_SUSPECT_AFTER = re.compile(r"^\s*(?:\([^)]{0,80}\)\s*)?(?:[,–-]\s*(?:là\s+)?(?:kẻ|tên|đối tượng|nghi phạm|nghi can|"
+                            r"hung thủ|thủ phạm|bị can|bị cáo)|là\s+(?:kẻ|đối tượng|nghi phạm|nghi can|hung thủ|"
+                            r"thủ phạm|bị can|bị cáo))(?![^\W_])")
 
 # A country before a name is dropped ("Mỹ John Smith"); a country is not a person's name ("ngư dân
 # Philippines", "nhà khoa học Nga", "Bà Mẹ Việt Nam anh hùng"), though a one-syllable one after a
@@ -1021,7 +1037,8 @@ class _People:
             weight = -abs(weight) * 1.5
         titled = _TITLE_AT.search(fold(prefix)) or _TITLE_BEFORE.search(before) or _TITLE_AFTER.match(after)
         k = self.find(key)
-        comments = _REPORTS.search(sentence.lower()) or _HONOURS.search(sentence.lower())
+        comments = _REPORTS.search(sentence.lower()) or _HONOURS.search(sentence.lower()) \
+            or (titled and _LEADER_BEFORE.search(before))
         if comments and (titled or (k is not None and self.recs[k].get("official"))):
             weight *= 0.3  # "ông X, Chủ tịch UBND, cho biết / trao bằng khen": who honours, not the hero
         if k is None:

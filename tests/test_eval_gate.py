@@ -124,7 +124,9 @@ def test_cross_validation_reproduces_the_card(card, corpora):
 # outside seed, dev and check) replaced the hand-set thresholds, and surname-led names NER had called
 # places were read again: seed 0.648 / 0.675, check 0.602 / 0.652 (the rules on the same candidates:
 # 0.610 / 0.669 and 0.574 / 0.584).
-EXEMPLAR_FLOORS = {"seed": (0.64, 0.67), "check": (0.59, 0.64)}
+# 2026-12-04: suspects caught red-handed, the country's leaders, streets of a crossing, institutions cut
+# at their case change, selector retrained: seed 0.641 / 0.710, check 0.595 / 0.663 (recall floors raised).
+EXEMPLAR_FLOORS = {"seed": (0.64, 0.70), "check": (0.59, 0.65)}
 # Role, unit and place given with the matched names, against what the reader wrote beside them
 # (syllables, pipeline.exemplar_eval.score_context): floors on F1, and on precision so that recall is not bought
 # by giving any text nearby. Set 2026-12-03 at seed F1 0.593 (P 0.722) and held-out check F1 0.525
