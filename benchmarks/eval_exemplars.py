@@ -11,7 +11,10 @@ first tuned on them), or with ``--team N`` a seeded random N of the team's label
 ``--team 200`` is the **check set**: never read for tuning. ``--dev N`` is a seeded random N of
 the other team label-2 items (``--dev 300`` is the dev set): read its errors (``--show``) when
 tuning, not the check set's. How names, and role/unit/place, are counted: ``pipeline.exemplar_eval``.
-Two counts are printed: gold exemplars as written, and one gold name per person (the one gated).
+Two counts are printed: gold exemplars as written, and one gold name per person (the one gated);
+with the second, how many of the names counted wrong the reader did name, inside a gold
+exemplar rather than as one (``pipeline.exemplar_eval.named_within``): what precision would be if
+they counted.
 """
 from __future__ import annotations
 
@@ -60,6 +63,11 @@ def main(argv=None):
                         show=a.show if per_person else 0)
         print(f"{len(pairs)} label-2 articles, {what}: {m['gold']} gold exemplars, {m['predicted']} predicted")
         print(f"  exemplar names: precision {m['precision']:.3f}  recall {m['recall']:.3f}  F1 {m['f1']:.3f}")
+        if per_person and m["predicted"]:
+            print(f"  of the {m['predicted'] - round(m['precision'] * m['predicted'])} unmatched names, "
+                  f"{m['named_within_gold']} are people the reader named inside a gold exemplar (a team's "
+                  f"members, a boat's master): precision {(m['precision'] * m['predicted'] + m['named_within_gold']) / m['predicted']:.3f} "
+                  "if they counted (not the gated figure)")
     c = score_context(pairs, lambda art: full[art["id"]], show=a.show_context)
     print(f"role/unit/place of the {c['pairs']} matched names whose gold gives one: given for {c['given']:.3f}; "
           f"syllables precision {c['precision']:.3f}  recall {c['recall']:.3f}  F1 {c['f1']:.3f} "

@@ -120,31 +120,44 @@ def name_counts(pred: Sequence[str], gold: Sequence[str]) -> tuple[int, int, int
     return ok_pred, len(pred), ok_gold, len(gold)
 
 
-def _prf(hit_p: int, n_p: int, hit_g: int, n_g: int) -> dict[str, Any]:
+def named_within(pred: str, gold: Sequence[str]) -> bool:
+    """``pred`` is named inside a gold exemplar's text, not as one: a team's members or leader in
+    its brackets ("Đội CSGT số 4 (Thượng tá Lê Văn Hoan, Thượng uý Đỗ Danh Toán)"), a boat's
+    master ("tàu cá … (chủ tàu Ngô Văn Thẻng)")."""
+    k = " " + " ".join(re.findall(r"[^\W_]+", fold(pred))) + " "
+    return len(k.split()) >= 2 and any(k in " " + " ".join(re.findall(r"[^\W_]+", fold(g))) + " " for g in gold)
+
+
+def _prf(hit_p: int, n_p: int, hit_g: int, n_g: int, within: int = 0) -> dict[str, Any]:
     p = hit_p / n_p if n_p else 0.0
     r = hit_g / n_g if n_g else 0.0
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "predicted": n_p, "gold": n_g}
+            "predicted": n_p, "gold": n_g, "named_within_gold": within}
 
 
 def score_names(pairs: Sequence[Pair], predict: Callable[[dict[str, Any]], Sequence[str]], *,
                 per_person: bool = True, show: int = 0, echo: Callable[[str], None] = print) -> dict[str, Any]:
     """Names precision / recall / F1 over ``pairs``; ``predict(article)`` gives the names.
     ``per_person``: one gold name per person (``one_per_person``), else the gold as written.
-    ``show``: print that many articles with an error."""
+    ``show``: print that many articles with an error. ``named_within_gold``: how many unmatched
+    predictions the reader named inside a gold exemplar (``named_within``), counted wrong."""
+    from .nlp import same_name
+
     tot = [0, 0, 0, 0]
+    within = 0
     shown = 0
     for lab, art in pairs:
         gold = one_per_person(lab.get("exemplars") or []) if per_person else list(lab.get("exemplars") or [])
         pred = list(predict(art))
         c = name_counts(pred, gold)
         tot = [a + b for a, b in zip(tot, c)]
+        within += sum(1 for p in pred if p and not any(same_name(p, g) for g in gold) and named_within(p, gold))
         if shown < show and (c[0] < c[1] or c[2] < c[3]):
             shown += 1
             echo(f"- {lab['id']}: {art.get('title', '')[:90]}")
             echo(f"    gold: {gold}")
             echo(f"    pred: {pred}")
-    return _prf(*tot)
+    return _prf(*tot, within=within)
 
 
 # Role, unit and place compared as syllable sets: both sides case-folded, common long forms written

@@ -26,3 +26,19 @@ def test_evaluate_counts_exemplar_names_as_the_gate_does(corpora, tmp_path):
     # one gold name per person: a reader's "A, B (…)" is two gold names
     assert ref["gold"] == sum(len(one_per_person(r["exemplars"])) for r, _ in pairs)
     assert 0.3 < m["exemplar_recall"] <= 1 and (tmp_path / "out" / "pr_curve.png").is_file()
+
+
+def test_one_gold_name_per_person_and_names_named_within_a_gold_exemplar():
+    from pipeline.exemplar_eval import name_counts, named_within, one_per_person, score_names
+    gold = ["Phạm Tiến Dũng, Ngô Việt Hải (trạm gác Hòn Đỏ)", "Đội CSGT số 4 Hà Nội (Thượng tá Lê Văn Hoan)",
+            "xã Phú Lâm, Bến Tre"]
+    # listed people are gold names of their own; a place after a comma is not
+    assert one_per_person(gold) == [gold[0], "Ngô Việt Hải", gold[1], gold[2]]
+    pred = ["Ngô Việt Hải", "Lê Văn Hoan", "Đội CSGT số 4", "Hoan Nguyễn"]
+    assert name_counts(pred, one_per_person(gold)) == (2, 4, 2, 4)
+    # the team's leader in its brackets is named within; a stray name, or one syllable, is not
+    assert named_within("Lê Văn Hoan", gold) and not named_within("Hoan Nguyễn", gold)
+    assert not named_within("Hoan", gold)
+    m = score_names([({"id": "a", "exemplars": gold}, {"id": "a"})], lambda art: pred)
+    assert (m["predicted"], m["gold"], m["named_within_gold"]) == (4, 4, 1)
+    assert m["precision"] == 0.5 and m["recall"] == 0.5
