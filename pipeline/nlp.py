@@ -663,6 +663,8 @@ def _role_extent(text: str) -> int:
     for t in re.finditer(r"\S+", text[m.end():]):
         w = t.group(0)
         at = m.end() + t.start()
+        if w[0].isupper() and _DEPARTMENT_END.search(fold(text[:at])):
+            return _department_extent(text, at, cut)
         head = _UNIT_HEAD_RE.match(text, at)
         after = text[head.end():].split()[:1] if head else []
         if w[0].isupper() or w[0].isdigit() or _LOWER_UNIT.match(text, at) or fold(w) in _CLAUSE_WORDS \
@@ -670,6 +672,24 @@ def _role_extent(text: str) -> int:
                     after[0][0].isupper() or after[0][0].isdigit() or after[0] in _UNIT_LOWER)):
             break  # "giám đốc| bệnh viện Chợ Rẫy", not "giám đốc một công ty sản xuất…"
         cut = m.end() + t.end()
+    return cut
+
+
+# A department's name after "khoa", "phòng", "ban", "bộ môn" is part of the title when the unit
+# follows it: "Trưởng khoa Ngoại| Bệnh viện Đa khoa Kon Tum", "Trưởng phòng Cảnh sát Giao thông|
+# Công an tỉnh Thanh Hóa" (not "khoa Ngoại Bệnh" as a unit).
+_DEPARTMENT_END = re.compile(r"(?<![^\W_])(?:khoa|phòng|ban|bộ môn)\s*$")
+
+
+def _department_extent(text: str, at: int, cut: int) -> int:
+    """``_role_extent`` of a title ending in a department word, whose name starts at ``at``: up to
+    the unit head that follows the name (within four title-cased words), else ``cut``."""
+    w = re.match(r"\S+", text[at:])
+    for h in _UNIT_HEAD_RE.finditer(text, at + (w.end() if w else 0)):
+        words = text[at:h.start()].split()
+        if text[h.start()].isupper() and 0 < len(words) <= 4 and all(x[0].isupper() for x in words):
+            return h.start()
+        break
     return cut
 
 

@@ -601,3 +601,16 @@ def test_suspects_leaders_streets_and_cut_words_are_not_exemplars(title, text, n
     for c in exemplar_candidates(title, text):
         if c["name"] in not_named:
             assert c["score"] <= 0 or c.get("official"), c
+
+
+def test_a_departments_name_before_its_unit_is_part_of_the_title():
+    from pipeline.nlp import exemplars
+    text = ("Bác sĩ Phan Văn Nhật, Trưởng khoa Ngoại Bệnh viện Đa khoa Kon Tum, đã phẫu thuật cứu sống bệnh nhân. "
+            "Bác sĩ Phan Văn Nhật được khen thưởng.")
+    (e,) = exemplars("Cứu sống bệnh nhân", text)
+    assert e["role"].endswith("Trưởng khoa Ngoại") and e["unit"] == "Bệnh viện Đa khoa Kon Tum"
+    # a faculty's name with no unit head after it stays the unit, as before
+    text = ("Anh Vũ Huy Cảng, sinh viên năm cuối khoa Công nghệ Cơ khí, ĐH Điện lực, đã trả lại 50 triệu đồng. "
+            "Anh Vũ Huy Cảng được tuyên dương.")
+    (e,) = exemplars("Trả lại tiền", text)
+    assert e["role"] == "sinh viên năm cuối" and e["unit"].startswith("khoa Công nghệ Cơ khí")
