@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .text import LOWER, UPPER
+
 # --------------------------------------------------------------------------
 # The seed set's vocabulary stratum
 # --------------------------------------------------------------------------
@@ -133,7 +135,7 @@ R_MEDICAL = _rx("cứu sống|phẫu thuật thành công|ca mổ|ghép tạng|g
                 "hồi sinh|giành lại sự sống")
 R_DEDICATION = _rx("tận tụy|tận tâm|cống hiến|hết lòng|miệt mài|lặng lẽ|âm thầm|nhiều năm qua|suốt \\d+ năm")
 R_PERSON = re.compile(r"(?:\b(?:anh|chị|ông|bà|em|cháu|cô|thầy|bác sĩ|thiếu tá|đại úy|trung úy|"
-                      r"thượng úy|trung tá|chiến sĩ|cụ)\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+)")
+                      r"thượng úy|trung tá|chiến sĩ|cụ)\s+" + UPPER + LOWER + "+)")  # "anh Hùng", not "anh ấy"
 R_MOVEMENT = _rx("phát động|phong trào thi đua|đại hội thi đua|hội nghị|tổng kết|sơ kết|lễ phát động|"
                  "kế hoạch|chỉ thị|nghị quyết|triển khai")
 R_APPEAL = _rx("hoàn cảnh khó khăn|cần giúp đỡ|cần sự giúp đỡ|cần được giúp|mong được giúp|"

@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .text import normalize, strip_diacritics
+from .text import LOWER, UPPER, normalize, strip_diacritics
 
 # Files larger than this are refused (a nominee list is kilobytes; a scanned
 # dossier a few MB). Override per call with ``max_bytes``.
@@ -726,7 +726,8 @@ def _doc_kind(text: str) -> tuple[str | None, str | None]:
     return None, None
 _NUMBER_RE = re.compile(r"\b(?:Số|Luật số|Số hiệu)\s*[:.]?\s*([\w⁄]{0,8}\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\wĐđ]*(?:\s*[-–]\s*[A-ZĐ][\wĐđ]*)*)")
 _DATE_RE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
-_PLACE_DATE_RE = re.compile(r"([A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:[ \t]+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){0,3})[ \t]*,[ \t]*ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})")
+_CAP_WORD = UPPER + LOWER + "+"  # "Hà", "Nội": not "tại" nor "ở" (lower-case) nor "TRỊ" (all capitals)
+_PLACE_DATE_RE = re.compile(rf"({_CAP_WORD}(?:[ \t]+{_CAP_WORD}){{0,3}})[ \t]*,[ \t]*ngày\s*(\d{{1,2}})\s*tháng\s*(\d{{1,2}})\s*năm\s*(\d{{4}})")
 _MOTTO = re.compile(r"C[ỘO]NG\s*H(?:OÀ|ÒA|OA)\s*XÃ\s*HỘI\s*CHỦ\s*NGHĨA\s*VIỆT\s*NAM|Độc\s*lập\s*-\s*Tự\s*do\s*-\s*Hạnh\s*phúc|[-–_]{3,}",
                     re.I)
 _SUBJECT_RE = re.compile(r"^\s*(V/v|Về việc|Về|Vv)\b\.?\s*(.+)$", re.M)
@@ -886,7 +887,7 @@ def _group_kind(s: str) -> str | None:
     if not m:
         return None
     rest = s[len(s) - len(m.group(2)):] if m.group(2) else ""
-    if re.search(r"[\dA-ZĐÀ-Ỹ]", rest.replace("[", "").split("[")[0]) and not rest.strip().startswith("["):
+    if re.search(r"\d|" + UPPER, rest.replace("[", "").split("[")[0]) and not rest.strip().startswith("["):
         return None  # "Tập thể Phòng X" is an entry, not a heading
     w = m.group(1).replace(" ", "")
     return {"tapthe": "collective", "canhan": "person", "hogiadinh": "household"}[w]
@@ -1052,7 +1053,7 @@ _HONORIFIC = re.compile(
     r"^(Ông|Bà|Anh|Chị|Em|Cháu|Cô|Thầy|Đồng chí|Đ/c|đ/c|Đc|"
     r"(?:Đại|Thượng|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|Binh\s+(?:nhất|nhì)|(?:Hạ|Trung|Thượng)\s+sĩ|"
     r"Bác sĩ|BS\.?|Thạc sĩ|ThS\.?|Tiến sĩ|TS\.?|PGS\.?\s*TS\.?|GS\.?\s*TS\.?|Nhà giáo|Nghệ nhân|Nghệ sĩ|NSƯT|NSND)"
-    r"\s+(?=[A-ZĐÀ-Ỹ])")
+    r"\s+(?=" + UPPER + ")")
 _NAME_WORD = r"[A-ZĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ][a-zà-ỹđ]*"
 _NAME = re.compile(rf"^({_NAME_WORD}(?:\s+{_NAME_WORD}){{1,5}})")
 _UNIT_START = re.compile(
@@ -1094,7 +1095,7 @@ def parse_item(item: str, kind: str = "") -> dict[str, str]:
     """
     s = re.sub(r"\s*\|\s*", " ", item).strip().rstrip(";.,:/ ").strip()
     # OCR splits a syllable before its final consonant: "Ông Đặn g Đại Bàng"
-    s = re.sub(r"(?<=\b[A-ZĐÀ-Ỹ][a-zà-ỹđ])([a-zà-ỹđ]*) ([cghmnpt]{1,2})\b(?= [A-ZĐÀ-Ỹ])", r"\1\2", s)
+    s = re.sub(rf"(?<=\b{UPPER}{LOWER})({LOWER}*) ([cghmnpt]{{1,2}})\b(?= {UPPER})", r"\1\2", s)
     s = re.sub(r"\.\s*/?\s*$", "", s)
     honorific, rest = _split_honorific(s)
     if kind in ("collective", "household") or (not honorific and kind != "person" and (

@@ -95,6 +95,8 @@ def content_hash(title: str, lead: str = "", text: str = "") -> str:
 
 # Upper-case letters of Vietnamese (and Latin): "[A-ZĐÀ-Ỹ]" would also take the lower-case ones between.
 UPPER = "[" + "".join(sorted({chr(c) for c in range(0x41, 0x1EFA) if chr(c).isalpha() and chr(c).isupper()})) + "]"
+# Lower-case letters likewise: "[a-zà-ỹđ]" would also take the upper-case ones between ("Đ", "Ơ", "Ạ"…"Ỹ").
+LOWER = "[" + "".join(sorted({chr(c) for c in range(0x41, 0x1EFA) if chr(c).isalpha() and chr(c).islower()})) + "]"
 _SENT_FALLBACK = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(]?(?:" + UPPER + r"|[0-9]))")
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from pipeline.config import REPO_DIR
-from pipeline.labeling import (LABELING_FUNCTIONS, PRESS_POPULATION, active_queue, apply_lfs, combine,
-                               in_vocabulary_stratum, lf_report, lf_weights, population_counts)
+from pipeline.labeling import (ABSTAIN, LABELING_FUNCTIONS, POS, PRESS_POPULATION, R_PERSON, active_queue, apply_lfs,
+                               combine, in_vocabulary_stratum, lf_dedication_person, lf_report, lf_weights,
+                               population_counts)
 from pipeline.taxonomy import DEEDS, FIELDS
 
 TEAM = REPO_DIR / "corpora" / "labels" / "team.jsonl"
@@ -50,6 +51,19 @@ def test_lf_report_on_the_seed_labels(seed_recs):
     g = np.asarray(gold)
     assert (g[y == 2] == 2).mean() > 2 * (g == 2).mean()
     assert (g[y == 0] == 2).mean() < 0.5 * (g == 2).mean()
+
+
+def test_person_pattern_takes_capitalised_names_not_lower_case_words():
+    # "[A-ZĐÀ-Ỹ]" took "ấ", "đ", "ơ" for capitals: "anh ấy", "cô đã", "chiến sĩ ơi" counted as named people
+    assert R_PERSON.findall("anh ấy nói, cô đã đến, ông được khen, chiến sĩ ơi, cụ ông") == []
+    assert R_PERSON.findall("anh Hùng, chị Ánh, ông Đức và chiến sĩ Ước") == [
+        "anh Hùng", "chị Ánh", "ông Đức", "chiến sĩ Ước"]
+    pronouns = {"title": "Người thầy tận tụy", "lead": "",
+                "text": "Suốt 20 năm, ông ấy miệt mài với học trò, cô ấy kể lại. Anh đã về làng."}
+    assert lf_dedication_person(pronouns) == ABSTAIN
+    named = {"title": "Người thầy tận tụy", "lead": "",
+             "text": "Suốt 20 năm, thầy Ánh miệt mài với học trò, em Đào kể lại."}
+    assert lf_dedication_person(named) == POS
 
 
 class _Stub:

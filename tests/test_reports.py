@@ -299,6 +299,38 @@ def test_parse_item():
     assert R.parse_item("Công an tỉnh Quảng Bình")["kind"] == "collective"
 
 
+# "[A-ZĐÀ-Ỹ]" (U+00C0..U+1EF8) also holds the lower-case "à", "ạ", "đ", "ơ"…, and "[a-zà-ỹđ]" the
+# capitals "Đ", "Ạ"…"Ỹ": the patterns below use pipeline.text.UPPER / LOWER.
+def test_place_before_the_date_is_capitalised_words_only(tmp_path: Path):
+    for line, place in (("Họp tại Hà Nội, ngày 3 tháng 3 năm 2025", "Hà Nội"),  # was "ại Hà Nội"
+                        ("QUẢNG TRỊ, ngày 3 tháng 3 năm 2025", None)):  # was "RỊ"
+        (tmp_path / "a.txt").write_text(f"ỦY BAN NHÂN DÂN\nSố: 5/BB-UBND\n{line}\nBIÊN BẢN\nV/v họp xét\n",
+                                        encoding="utf-8")
+        doc = read_document(tmp_path / "a.txt")
+        assert (doc.number, doc.date, doc.meta["place"]) == ("5/BB-UBND", "2025-03-03", place), line
+
+
+def test_group_heading_with_lower_case_accented_words(tmp_path: Path):
+    assert R._group_kind("II. Cá nhân tiêu biểu") == "person"  # "ê" is no capital: a heading
+    assert R._group_kind("Tập thể Phòng Tư pháp") is None  # an entry
+    body = ("ỦY BAN NHÂN DÂN\nXÃ HÒA BÌNH\nSố: 12/TTr-UBND\nTỜ TRÌNH\nV/v đề nghị khen thưởng\n"
+            "II. Cá nhân tiêu biểu\n1. Anh Trần Văn Bình, tổ dân phố số 5 xã Hòa Bình;\n"
+            "2. Chị Lê Thu Hà, giáo viên Trường Tiểu học Hòa Bình.\nỦy ban nhân dân xã kính trình.\n")
+    (tmp_path / "a.txt").write_text(body, encoding="utf-8")
+    recs = split_records(read_document(tmp_path / "a.txt"))
+    assert [(r["honorific"], r["name"], r["kind"]) for r in recs] == [
+        ("Anh", "Trần Văn Bình", "person"), ("Chị", "Lê Thu Hà", "person")]
+
+
+def test_parse_item_lower_case_word_is_no_name():
+    # "Bà" before a lower-case word is no honorific ("đỡ thôn Khe Ngát" was taken for the name)
+    item = R.parse_item("Bà đỡ thôn Khe Ngát")
+    assert (item["honorific"], item["name"]) == ("", "Bà đỡ thôn Khe Ngát")
+    # the OCR repair joins a split syllable of a capitalised word only
+    assert R.parse_item("Ông Đặn g Đại Bàng")["name"] == "Đặng Đại Bàng"
+    assert R.parse_item("Chị Nguyễn Thị Lan, cán bộ đoàn tp Huế")["position"] == "cán bộ đoàn tp Huế"  # not "đoàntp"
+
+
 def test_txt_and_rtf_lists(tmp_path: Path):
     body = ("ỦY BAN NHÂN DÂN\nPHƯỜNG LÁNG HẠ\nSố: 12/TTr-UBND\nHà Nội, ngày 3 tháng 3 năm 2025\nTỜ TRÌNH\n"
             "V/v đề nghị khen thưởng người tốt việc tốt\n"
