@@ -846,9 +846,10 @@ class Model:
         if explain:
             for i, why in zip(flagged, self.reasons(frecs)):
                 out[i]["reason"] = why
-        for i in flagged:
-            if details:
-                out[i]["exemplars"] = _exemplars(records[i], out[i]["label"])
+        if details:
+            for i, found in zip(flagged, _exemplars_of([records[i] for i in flagged],
+                                                       [out[i]["label"] for i in flagged])):
+                out[i]["exemplars"] = found
                 out[i]["place"] = _place(records[i])
         return out
 
@@ -896,15 +897,25 @@ def _clean(rec: dict[str, Any]) -> dict[str, Any]:
 LABEL1_NER_BUDGET = 0
 
 
-def _exemplars(rec: dict[str, Any], label: int = 2) -> list[dict[str, Any]]:
-    from .nlp import exemplars
-    title, lead, text = article_parts(rec)
+def _exemplars_of(recs: Sequence[dict[str, Any]], labels: Sequence[int]) -> list[list[dict[str, Any]]]:
+    """Exemplars of the flagged records (``nlp.exemplars_many``: one selector call for them all);
+    a record whose names cannot be found gets none, and the log says which."""
+    from .nlp import exemplars_many
+    parts = [article_parts(r) for r in recs]
+    arts = [(title, text, lead, None if label >= 2 else LABEL1_NER_BUDGET)
+            for (title, lead, text), label in zip(parts, labels)]
+
+    def failed(k: int, e: Exception) -> None:  # one odd text must not stop a batch; say which
+        log.warning("exemplars failed on %r: %s", recs[k].get("id") or parts[k][0][:60], e)
     try:
-        return list(exemplars(title, text, lead=lead,
-                              ner_budget=None if label >= 2 else LABEL1_NER_BUDGET) or [])
-    except Exception as e:  # one odd text must not stop a batch; say which
-        log.warning("exemplars failed on %r: %s", rec.get("id") or title[:60], e)
-        return []
+        return exemplars_many(arts, on_error=failed)
+    except Exception as e:
+        log.warning("exemplars failed on a batch of %d: %s", len(recs), e)
+        return [[] for _ in recs]
+
+
+def _exemplars(rec: dict[str, Any], label: int = 2) -> list[dict[str, Any]]:
+    return _exemplars_of([rec], [label])[0]
 
 
 def _place(rec: dict[str, Any]) -> dict[str, Any] | None:

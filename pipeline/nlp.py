@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from .text import UPPER as _UPPER
 from .text import fold, normalize, sentences
@@ -169,10 +169,18 @@ def _template(syntax: str) -> tuple[str, int, int | None, int, str | None]:
             m.group("function"))
 
 
+@lru_cache(maxsize=262144)
+def _feature_value(func: str, word: str) -> str:
+    """underthesea's ``apply_function`` (lower, istitle, is_in_dict…): the same words come back in
+    every window around them and in every sentence, so each value is worked out once."""
+    from underthesea.pipeline.ner.tagged_feature import apply_function
+    return str(apply_function(func, word))
+
+
 def crf_features(rows: list[tuple[str, ...]], template: Iterable[str]) -> list[list[str]]:
     """Features of a tagged sentence, string for string what underthesea's
     ``tagged_feature.word2features`` gives for each token (a test holds them equal), in linear time."""
-    from underthesea.pipeline.ner.tagged_feature import apply_function
+    apply_function = _feature_value
     specs = [_template(t) for t in template]
     n = len(rows)
     out = []
@@ -1150,17 +1158,51 @@ def exemplars(title: str, text: str, lead: str = "", max_people: int = 6,
                             select=select, selector=selector)
 
 
+def exemplars_many(articles: Sequence[tuple[str, str, str, int | None]], selector: Any = None,
+                   on_error: Any = None) -> list[list[dict]]:
+    """``exemplars`` of many articles, (title, text, lead, ner_budget) each, with one call of the
+    selector for all their candidates (its per-call cost is most of its cost). An article whose
+    candidates cannot be found gets no names and ``on_error(index, exception)``; the rest go on."""
+    if selector is None:
+        from .exemplar_select import load_selector
+
+        selector = load_selector()
+    cands: list[list[dict]] = []
+    for k, (title, text, lead, budget) in enumerate(articles):
+        try:
+            cands.append(exemplar_candidates(title, text, lead, ner_budget=budget))
+        except Exception as e:  # one odd text must not stop a batch
+            cands.append([])
+            if on_error is not None:
+                on_error(k, e)
+    flat = [c for cs in cands for c in cs]
+    probs = list(selector.predict_proba(flat)[:, 1]) if flat else []
+    out, at = [], 0
+    for k, ((title, text, lead, _), cs) in enumerate(zip(articles, cands)):
+        try:
+            out.append(choose_exemplars(cs, " ".join((title or "", lead or "", text or "")), selector=selector,
+                                        probs=probs[at:at + len(cs)]))
+        except Exception as e:
+            out.append([])
+            if on_error is not None:
+                on_error(k, e)
+        at += len(cs)
+    return out
+
+
 def choose_exemplars(cands: list[dict], text: str, max_people: int = 6, select: str = "model",
-                     selector: Any = None) -> list[dict]:
+                     selector: Any = None, probs: Sequence[float] | None = None) -> list[dict]:
     """``exemplars``' choice among an article's ``exemplar_candidates`` (``text``: its title, lead
     and body, where a province missing from an address is looked for). Training and evaluation
-    find the candidates once and choose from them with several selectors."""
+    find the candidates once and choose from them with several selectors; ``probs``: the
+    selector's probabilities of ``cands``, when already worked out (``exemplars_many``)."""
     if select == "model":
         if selector is None:
             from .exemplar_select import load_selector
 
             selector = load_selector()
-        probs = selector.predict_proba(cands)[:, 1] if cands else []
+        if probs is None:
+            probs = selector.predict_proba(cands)[:, 1] if cands else []
         scored = [dict(c, p=float(p)) for c, p in zip(cands, probs)]
         # net evidence against (a victim, a suspect, who was helped) is never outweighed by the model
         keep = sorted((c for c in scored if c["p"] >= selector.threshold and c["score"] > 0), key=lambda c: -c["p"])

@@ -156,3 +156,25 @@ def test_versions_train_promote_show_and_roll_back_through_the_cli(small_real, t
     assert active_selector_dir(models) == BUNDLED_DIR
     assert run("rollback").exit_code == 4  # nothing left to roll back
     assert run("train", "--promote", "--out", str(tmp_path / "x")).exit_code == 2
+
+
+def test_exemplars_of_many_articles_at_once_are_those_of_each_and_one_bad_text_does_not_stop_them(
+        small_real, monkeypatch):
+    import pipeline.nlp as nlp
+
+    arts = [a for _, a in small_real[1][:12]]
+    one_by_one = [nlp.exemplars(a.get("title", ""), a.get("text", ""), a.get("lead", "")) for a in arts]
+    batch = [(a.get("title", ""), a.get("text", ""), a.get("lead", ""), None) for a in arts]
+    assert nlp.exemplars_many(batch) == one_by_one
+    assert sum(map(len, one_by_one)) >= 12
+    real = nlp.exemplar_candidates
+
+    def odd(title, text, lead="", **kw):
+        if title == arts[3].get("title", ""):
+            raise RuntimeError("odd text")
+        return real(title, text, lead, **kw)
+    monkeypatch.setattr(nlp, "exemplar_candidates", odd)
+    errors = []
+    got = nlp.exemplars_many(batch, on_error=lambda k, e: errors.append((k, str(e))))
+    assert errors == [(3, "odd text")] and got[3] == []
+    assert got[:3] + got[4:] == one_by_one[:3] + one_by_one[4:]
