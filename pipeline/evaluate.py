@@ -150,11 +150,13 @@ def evaluate(model: Any, records: Sequence[dict[str, Any]], out_dir: str | Path 
             pd_ = [c for c, _ in _predict_codes(model.deed_model, dsub, "deed")]
             metrics["deed_macro_f1"] = float(f1_score([r["deed"] for r in dsub], pd_, average="macro"))
     if details:
-        from .classify import _exemplars
+        from .classify import _exemplars_of
         from .exemplar_eval import score_names
         gold_pos = [(r, r) for r in records if r["label"] == 2 and r.get("exemplars")]
         if gold_pos:  # names as pipeline.exemplar_eval counts them (one gold name per person)
-            m = score_names(gold_pos, lambda r: [e.get("name", "") for e in _exemplars(r)])
+            found = _exemplars_of([r for r, _ in gold_pos], [2] * len(gold_pos))
+            names = {id(r): [e.get("name", "") for e in f] for (r, _), f in zip(gold_pos, found)}
+            m = score_names(gold_pos, lambda r: names[id(r)])
             metrics["exemplar_precision"] = m["precision"] if m["predicted"] else None
             metrics["exemplar_recall"] = m["recall"]
             metrics["exemplar_items"] = len(gold_pos)
