@@ -653,6 +653,8 @@ class Model:
         self.card = card or {}
         self.path = path
         self.version: str = self.card.get("version", "unversioned")
+        # the exemplar selector's folder (pipeline.exemplar_select); None: the one in use by default
+        self.selector_dir: Path | None = None
         # a two-stage card (pipeline.train.add_reranker): stage 1's calibration and thresholds under
         # "stage1", the combined ones at the top; without the encoder (no torch, or rerank=False)
         # the model scores with stage 1's alone
@@ -848,7 +850,7 @@ class Model:
                 out[i]["reason"] = why
         if details:
             for i, found in zip(flagged, _exemplars_of([records[i] for i in flagged],
-                                                       [out[i]["label"] for i in flagged])):
+                                                       [out[i]["label"] for i in flagged], self.selector_dir)):
                 out[i]["exemplars"] = found
                 out[i]["place"] = _place(records[i])
         return out
@@ -897,9 +899,12 @@ def _clean(rec: dict[str, Any]) -> dict[str, Any]:
 LABEL1_NER_BUDGET = 0
 
 
-def _exemplars_of(recs: Sequence[dict[str, Any]], labels: Sequence[int]) -> list[list[dict[str, Any]]]:
-    """Exemplars of the flagged records (``nlp.exemplars_many``: one selector call for them all);
-    a record whose names cannot be found gets none, and the log says which."""
+def _exemplars_of(recs: Sequence[dict[str, Any]], labels: Sequence[int],
+                  selector_dir: str | Path | None = None) -> list[list[dict[str, Any]]]:
+    """Exemplars of the flagged records (``nlp.exemplars_many``: one selector call for them all,
+    the one in ``selector_dir``, default the one in use); a record whose names cannot be found
+    gets none, and the log says which."""
+    from .exemplar_select import load_selector
     from .nlp import exemplars_many
     parts = [article_parts(r) for r in recs]
     arts = [(title, text, lead, None if label >= 2 else LABEL1_NER_BUDGET)
@@ -908,7 +913,7 @@ def _exemplars_of(recs: Sequence[dict[str, Any]], labels: Sequence[int]) -> list
     def failed(k: int, e: Exception) -> None:  # one odd text must not stop a batch; say which
         log.warning("exemplars failed on %r: %s", recs[k].get("id") or parts[k][0][:60], e)
     try:
-        return exemplars_many(arts, on_error=failed)
+        return exemplars_many(arts, selector=load_selector(selector_dir), on_error=failed)
     except Exception as e:
         log.warning("exemplars failed on a batch of %d: %s", len(recs), e)
         return [[] for _ in recs]
@@ -929,18 +934,27 @@ def _place(rec: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def load_model(path: str | Path | None = None, rerank: bool = True) -> Model:
-    """A model by path; ``None`` = the registry's promoted version, else the bundled default.
-    ``rerank=False``: a two-stage model scores with its stage 1 alone (faster, no torch)."""
+def load_model(path: str | Path | None = None, rerank: bool = True,
+               models_dir: str | Path | None = None) -> Model:
+    """A model by path; ``None`` = the promoted version of ``models_dir`` (default: the
+    configuration's), else the bundled default. Its exemplar selector is the one promoted in
+    ``models_dir``'s ``exemplars/``, else the bundled one. ``rerank=False``: a two-stage model
+    scores with its stage 1 alone (faster, no torch)."""
+    from .exemplar_select import active_selector_dir
+    model = None
     if path is not None:
-        return Model.load(path, rerank=rerank)
-    try:
-        from .config import Config
-        from .registry import active_path
-        p = active_path(Config.load().models_dir)
-        if p is not None:
-            return Model.load(p, rerank=rerank)
-    except Exception:
-        pass
-    from .config import BUNDLED_MODEL_DIR
-    return Model.load(BUNDLED_MODEL_DIR, rerank=rerank)
+        model = Model.load(path, rerank=rerank)
+    else:
+        try:
+            from .config import Config
+            from .registry import active_path
+            p = active_path(models_dir if models_dir is not None else Config.load().models_dir)
+            if p is not None:
+                model = Model.load(p, rerank=rerank)
+        except Exception:
+            pass
+    if model is None:
+        from .config import BUNDLED_MODEL_DIR
+        model = Model.load(BUNDLED_MODEL_DIR, rerank=rerank)
+    model.selector_dir = active_selector_dir(models_dir)
+    return model

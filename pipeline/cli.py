@@ -144,7 +144,7 @@ def process_cmd(obj: Ctx, weeks: tuple[str, ...]) -> None:
     from .embed import get_embedder
     from .process import process
     stats = process(obj.store, weeks=list(weeks) or None, progress=obj.progress,
-                    embedder=get_embedder(obj.cfg.embedding or None))
+                    embedder=get_embedder(obj.cfg.embedding or None), models_dir=obj.cfg.models_dir)
     click.echo(json.dumps(stats, ensure_ascii=False, indent=1, default=str))
 
 
@@ -167,7 +167,8 @@ def score(obj: Ctx, in_path: str, out_path: str, model_path: str | None, jobs: i
 
     from .classify import load_model
     from .scoring import score_file
-    summary = score_file(in_path, out_path, load_model(model_path, rerank=not stage1_only), progress=obj.progress,
+    model = load_model(model_path, rerank=not stage1_only, models_dir=obj.cfg.models_dir)
+    summary = score_file(in_path, out_path, model, progress=obj.progress,
                          jobs=jobs or os.cpu_count() or 1)
     click.echo(f"{summary.scored} scored, {summary.failed} failed", err=True)
     sys.exit(summary.exit_code)
@@ -310,7 +311,7 @@ def evaluate(obj: Ctx, label_files: tuple[str, ...], model_path: str | None, out
     """Print the metrics table; write a PR curve and a confusion matrix (PNG)."""
     from .evaluate import evaluate_cli
     evaluate_cli(label_files=list(label_files), model_path=model_path, out_dir=out_dir,
-                 echo=click.echo)
+                 echo=click.echo, models_dir=obj.cfg.models_dir)
 
 
 @main.group()

@@ -154,7 +154,7 @@ def evaluate(model: Any, records: Sequence[dict[str, Any]], out_dir: str | Path 
         from .exemplar_eval import score_names
         gold_pos = [(r, r) for r in records if r["label"] == 2 and r.get("exemplars")]
         if gold_pos:  # names as pipeline.exemplar_eval counts them (one gold name per person)
-            found = _exemplars_of([r for r, _ in gold_pos], [2] * len(gold_pos))
+            found = _exemplars_of([r for r, _ in gold_pos], [2] * len(gold_pos), getattr(model, "selector_dir", None))
             names = {id(r): [e.get("name", "") for e in f] for (r, _), f in zip(gold_pos, found)}
             m = score_names(gold_pos, lambda r: names[id(r)])
             metrics["exemplar_precision"] = m["precision"] if m["predicted"] else None
@@ -188,7 +188,7 @@ def evaluate_cv(records: Sequence[dict[str, Any]], out_dir: str | Path | None = 
 
 def evaluate_cli(*, label_files: Sequence[str | Path] = (), model_path: str | Path | None = None,
                  out_dir: str | Path = "out/evaluate", echo: Callable[[str], None] = print,
-                 folds: int = 5) -> dict[str, Any]:
+                 folds: int = 5, models_dir: str | Path | None = None) -> dict[str, Any]:
     """``nguoitot evaluate``: with ``--labels FILE``, the (active or given) model on those labels;
     without, cross-validated metrics of the production pipeline on the seed + team labels."""
     from .config import shared_corpora
@@ -196,7 +196,7 @@ def evaluate_cli(*, label_files: Sequence[str | Path] = (), model_path: str | Pa
     press = shared_corpora() / "press.jsonl.gz"
     if label_files:
         from .classify import load_model
-        model = load_model(model_path)
+        model = load_model(model_path, models_dir=models_dir)
         recs = load_training_data(list(label_files), press)
         echo(f"model {model.version} on {len(recs)} labelled articles from {', '.join(map(str, label_files))}")
         m = evaluate(model, recs, out_dir, printer=echo)

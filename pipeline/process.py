@@ -72,11 +72,11 @@ def score_articles(store: Store, model: Any, *, weeks: list[str] | None = None, 
 
 
 def process(store: Store, model: Any = None, *, weeks: list[str] | None = None, progress: bool = True,
-            embedder: Any = None) -> dict[str, Any]:
+            embedder: Any = None, models_dir: str | None = None) -> dict[str, Any]:
     """dedup → score → candidates (+ themes) over what is new. Returns stage statistics."""
     from .classify import load_model
 
-    model = model or load_model()
+    model = model or load_model(models_dir=models_dir)  # the promoted version of models_dir
     stats: dict[str, Any] = {"model_version": model.version}
     from . import dedup
     stats["stories"] = dedup.assign_stories(store)

@@ -71,7 +71,8 @@ def run(store: Store, cfg: Config, *, sources_file: str | None = None, week: str
             from .reports import ingest_inbox
             stats["inbox"] = [ingest_inbox(store, s) for s in inboxes]
         from .embed import get_embedder
-        stats["process"] = process(store, progress=progress, embedder=get_embedder(cfg.embedding or None))
+        stats["process"] = process(store, progress=progress, embedder=get_embedder(cfg.embedding or None),
+                                   models_dir=cfg.models_dir)
         week = week or current_week()
         stats["week"] = week
         stats["outputs"] = render_weekly(store, week, Path(out_dir or cfg.out_dir))

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, TextIO
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,12 @@ def output_line(rec_id: Any, result: dict[str, Any], model_version: str) -> dict
 _WORKER_MODEL: Any = None
 
 
-def _worker_init(model_path: str | None, rerank: bool = True) -> None:
+def _worker_init(model_path: str | None, rerank: bool = True, selector_dir: str | None = None) -> None:
     global _WORKER_MODEL
     from .classify import load_model
     _WORKER_MODEL = load_model(model_path, rerank=rerank)
+    if selector_dir is not None:  # the parent's exemplar selector, not the worker's default
+        _WORKER_MODEL.selector_dir = Path(selector_dir)
     _WORKER_MODEL.rerank_threads = 1  # one process per core: the encoder must not oversubscribe
 
 
@@ -112,7 +115,8 @@ def score_lines(lines: Iterable[str], out: TextIO, model: Any = None, *, batch_s
         # model's workers start fresh ("forkserver"); each loads the model from its folder anyway
         ctx = mp.get_context("forkserver") if two_stage else None
         pool = ProcessPoolExecutor(jobs, initializer=_worker_init, mp_context=ctx,
-                                   initargs=(str(model.path), two_stage))
+                                   initargs=(str(model.path), two_stage,
+                                             str(model.selector_dir) if getattr(model, "selector_dir", None) else None))
     inflight: deque = deque()
 
     bar = None

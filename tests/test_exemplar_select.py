@@ -178,3 +178,38 @@ def test_exemplars_of_many_articles_at_once_are_those_of_each_and_one_bad_text_d
     got = nlp.exemplars_many(batch, on_error=lambda k, e: errors.append((k, str(e))))
     assert errors == [(3, "odd text")] and got[3] == []
     assert got[:3] + got[4:] == one_by_one[:3] + one_by_one[4:]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scoring_names_people_with_the_selector_promoted_in_the_configured_models_dir(corpora, tmp_path, jobs):
+    import copy
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    from pipeline.exemplar_eval import seed_items
+    from pipeline.exemplar_select import BUNDLED_DIR, save_selector
+
+    strict = copy.deepcopy(load_selector(BUNDLED_DIR))
+    strict.threshold = 1.5  # keeps no one: which selector named the people shows in the output
+    save_selector(strict, {"version": "none-kept"}, tmp_path / "models" / "exemplars" / "none-kept")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'db = "sqlite:///{tmp_path / "s.db"}"\nmodels_dir = "{tmp_path / "models"}"\n', encoding="utf-8")
+    arts = [a for _, a in seed_items()[:6]]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({k: a.get(k, "") for k in ("id", "title", "lead", "text")}, ensure_ascii=False)
+                           + "\n" for a in arts), encoding="utf-8")
+
+    def names() -> list[list[str]]:
+        out = tmp_path / "out.jsonl"
+        res = CliRunner().invoke(main, ["--config", str(cfg), "-q", "score", str(src), "-o", str(out), "-j", jobs,
+                                        "--stage1-only"])
+        assert res.exit_code == 0, res.output
+        return [json.loads(line)["exemplars"] for line in out.read_text(encoding="utf-8").splitlines()]
+
+    assert any(names())  # the bundled selector names people in these label-2 stories
+    assert CliRunner().invoke(main, ["--config", str(cfg), "models", "exemplars", "promote", "none-kept"]).exit_code == 0
+    assert not any(names())  # the promoted one, in the worker processes too
+    assert CliRunner().invoke(main, ["--config", str(cfg), "models", "exemplars", "rollback"]).exit_code == 0
+    assert any(names())
