@@ -14,6 +14,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import logging
 import platform
 import re
 import time
@@ -54,10 +55,25 @@ _DESIGN = object()  # "load corpora/labels/design.json"
 # ---------------------------------------------------------------------------
 
 def _read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON Lines file; a line that is not one is skipped with a warning
+    naming the file and line (the rest is read)."""
     p = Path(path)
     opener = gzip.open if p.suffix == ".gz" else open
+    out = []
     with opener(p, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                logging.getLogger(__name__).warning("%s, line %d: not JSON (%s); skipped", p, n, e.msg)
+                continue
+            if not isinstance(row, dict):
+                logging.getLogger(__name__).warning("%s, line %d: not a JSON object; skipped", p, n)
+                continue
+            out.append(row)
+    return out
 
 
 def read_oof(model_dir: str | Path) -> dict[str, dict[str, Any]]:

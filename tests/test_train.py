@@ -221,3 +221,17 @@ def test_paired_difference_of_two_rankers(seed_records):
     d = paired_pr_auc_difference(seed_records, weak, strong, n_boot=100)
     assert 0 < d["ci"][0] <= d["difference"] <= d["ci"][1] <= 1
     assert paired_pr_auc_difference(seed_records, strong, weak, n_boot=100)["difference"] == -d["difference"]
+
+
+def test_a_bad_line_in_a_label_file_is_named_and_the_rest_is_read(tmp_path, caplog):
+    import logging
+
+    f = tmp_path / "mine.jsonl"
+    f.write_text('{"id": "a", "label": 2, "title": "Cứu người", "text": "Anh A cứu người.", "exemplars": ["A"]}\n'
+                 '{"id": "b", "label": 0, "title": "x"\n'
+                 '[1, 2]\n'
+                 '{"id": "c", "label": 0, "title": "Giá vàng", "text": "Giá vàng tăng."}\n', encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="pipeline.train"):
+        recs = load_training_data([f], None)
+    assert [r["id"] for r in recs] == ["a", "c"]
+    assert f"{f}, line 2: not JSON" in caplog.text and f"{f}, line 3: not a JSON object" in caplog.text
