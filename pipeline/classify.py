@@ -919,9 +919,6 @@ def _exemplars_of(recs: Sequence[dict[str, Any]], labels: Sequence[int],
         return [[] for _ in recs]
 
 
-def _exemplars(rec: dict[str, Any], label: int = 2) -> list[dict[str, Any]]:
-    return _exemplars_of([rec], [label])[0]
-
 
 def _place(rec: dict[str, Any]) -> dict[str, Any] | None:
     try:

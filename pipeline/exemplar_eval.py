@@ -38,26 +38,15 @@ Pair = tuple[dict[str, Any], dict[str, Any]]
 def label2_items(paths: Sequence[str | Path], press_path: str | Path | None = None,
                  labels: Iterable[int] = (2,)) -> list[Pair]:
     """(label line, article) pairs of the label files (later files win for the same id) whose
-    label is in ``labels``, articles from the press file (default: the shared corpora's)."""
-    from .train import _read_jsonl, read_press
+    label is in ``labels``, articles from the press file (default: the shared corpora's). Both are
+    the record ``pipeline.train.load_training_data`` makes of the line."""
+    from .train import load_training_data
 
-    by_id: dict[str, dict[str, Any]] = {}
-    for path in paths:
-        for row in _read_jsonl(path):
-            if "id" in row and row.get("label") is not None:
-                by_id[str(row["id"])] = row
-    want = [r for r in by_id.values() if r["label"] in tuple(labels)]
-    need = [r["id"] for r in want if not (r.get("title") or r.get("text"))]
-    if need and press_path is None:
+    if press_path is None:
         from .config import shared_corpora
         press_path = shared_corpora() / "press.jsonl.gz"
-    press = read_press(press_path, need) if need else {}
-    out = []
-    for r in want:
-        art = press.get(r["id"]) or (r if (r.get("title") or r.get("text")) else None)
-        if art is not None:
-            out.append((r, dict(art, label=r["label"])))
-    return out
+    want = tuple(labels)
+    return [(r, r) for r in load_training_data(list(paths), press_path) if r["label"] in want]
 
 
 def seed_items() -> list[Pair]:

@@ -349,19 +349,15 @@ def train_cli(*, models_dir: str | Path | None = None, extra_labels: Sequence[st
 
 
 def list_selectors(models_dir: str | Path | None = None) -> list[dict]:
-    """Trained selector versions, oldest first, with what their cards say; ``active`` marks the one
-    in use (none: the bundled selector)."""
-    from .registry import active_version
+    """Trained selector versions (``pipeline.registry`` on ``<models_dir>/exemplars``) with what
+    their cards say; ``active`` marks the one in use (none: the bundled selector)."""
+    from .registry import list_models
 
-    root = selector_root(models_dir)
-    active = active_version(root) if root.is_dir() else None
     out = []
-    for p in sorted(root.iterdir()) if root.is_dir() else []:
-        if not (p / MODEL_FILE).is_file():
-            continue
-        c = json.loads((p / CARD_FILE).read_text(encoding="utf-8")) if (p / CARD_FILE).is_file() else {}
+    for m in list_models(selector_root(models_dir)):
+        c = selector_card(m["path"]) if (Path(m["path"]) / CARD_FILE).is_file() else {}
         check = ((c.get("names_one_gold_per_person") or {}).get("check") or {}).get("selector") or {}
-        out.append({"version": p.name, "active": p.name == active, "trained": c.get("trained"),
+        out.append({"version": m["version"], "active": m["active"], "trained": c.get("trained"),
                     "articles": (c.get("trained_on") or {}).get("articles"), "threshold": c.get("threshold"),
                     "check_precision": check.get("precision"), "check_recall": check.get("recall"),
                     "check_f1": check.get("f1")})

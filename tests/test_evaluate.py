@@ -6,7 +6,7 @@ import json
 
 
 def test_evaluate_counts_exemplar_names_as_the_gate_does(corpora, tmp_path):
-    from pipeline.classify import _exemplars, load_model
+    from pipeline.classify import _exemplars_of, load_model
     from pipeline.config import BUNDLED_MODEL_DIR
     from pipeline.evaluate import evaluate
     from pipeline.exemplar_eval import one_per_person, score_names
@@ -21,7 +21,9 @@ def test_evaluate_counts_exemplar_names_as_the_gate_does(corpora, tmp_path):
     m = evaluate(load_model(BUNDLED_MODEL_DIR, rerank=False), recs, tmp_path / "out", n_boot=20, printer=None)
     assert m["exemplar_items"] == 25
     pairs = [(r, r) for r in recs if r["label"] == 2]
-    ref = score_names(pairs, lambda r: [e["name"] for e in _exemplars(r)])
+    found = _exemplars_of([r for r, _ in pairs], [2] * len(pairs))
+    names = {r["id"]: [e["name"] for e in f] for (r, _), f in zip(pairs, found)}
+    ref = score_names(pairs, lambda r: names[r["id"]])
     assert (m["exemplar_precision"], m["exemplar_recall"]) == (ref["precision"], ref["recall"])
     # one gold name per person: a reader's "A, B (…)" is two gold names
     assert ref["gold"] == sum(len(one_per_person(r["exemplars"])) for r, _ in pairs)
