@@ -16,6 +16,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
+from .registry import RegistryError
 
 EXIT_PARTIAL, EXIT_LOCKED, EXIT_FATAL = 1, 3, 4
 
@@ -42,6 +43,12 @@ def fatal_errors(f: Callable) -> Callable:
         try:
             return f(*a, **kw)
         except (FileNotFoundError, ValueError, PermissionError, ImportError, OSError) as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(EXIT_FATAL)
+        except KeyError as e:  # an unknown version in the registry: its message, without KeyError's quotes
+            click.echo(f"error: {e.args[0] if e.args else e}", err=True)
+            sys.exit(EXIT_FATAL)
+        except RegistryError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(EXIT_FATAL)
     return wrapper
@@ -447,10 +454,7 @@ def models_exemplars_show(obj: Ctx, version: str | None) -> None:
     from .exemplar_select import active_selector_dir, selector_card, selector_root
     if version is not None:
         from .registry import model_path
-        try:
-            path = model_path(version, selector_root(obj.cfg.models_dir))
-        except KeyError as e:
-            raise ValueError(str(e).strip("'\"")) from e
+        path = model_path(version, selector_root(obj.cfg.models_dir))
     else:
         path = active_selector_dir(obj.cfg.models_dir)
     click.echo(json.dumps(selector_card(path), ensure_ascii=False, indent=1, default=str))
@@ -464,10 +468,7 @@ def models_exemplars_promote(obj: Ctx, version: str) -> None:
     """Use selector VERSION for the names of the stories scored from now on."""
     from .exemplar_select import selector_root
     from .registry import promote
-    try:
-        promote(version, selector_root(obj.cfg.models_dir))
-    except KeyError as e:
-        raise ValueError(str(e).strip("'\"")) from e
+    promote(version, selector_root(obj.cfg.models_dir))
     click.echo(f"exemplar selector {version} in use")
 
 
@@ -478,10 +479,7 @@ def models_exemplars_rollback(obj: Ctx) -> None:
     """Return to the selector in use before (none left: the bundled one)."""
     from .exemplar_select import selector_root
     from .registry import rollback
-    try:
-        v = rollback(selector_root(obj.cfg.models_dir))
-    except RuntimeError as e:
-        raise ValueError(str(e)) from e
+    v = rollback(selector_root(obj.cfg.models_dir))
     click.echo(f"exemplar selector in use: {v or 'bundled'}")
 
 

@@ -18,6 +18,10 @@ from typing import Any
 REGISTRY_FILE = "registry.json"
 
 
+class RegistryError(RuntimeError):
+    """A registry operation that cannot be done (nothing to roll back, a version's folder gone)."""
+
+
 def _dir(models_dir: str | Path | None) -> Path:
     if models_dir is None:
         from .config import Config
@@ -142,7 +146,7 @@ def rollback(models_dir: str | Path | None = None, user: str | None = None) -> s
     state = dict(_read(models_dir))
     cur = state.get("active")
     if cur is None:
-        raise RuntimeError("nothing to roll back: no active version")
+        raise RegistryError("nothing to roll back: no active version")
     # replay the history as a stack: promote pushes, rollback pops
     stack: list[str] = []
     for h in state.get("history", []):
@@ -152,7 +156,7 @@ def rollback(models_dir: str | Path | None = None, user: str | None = None) -> s
             stack.pop()
     target = stack[-2] if len(stack) >= 2 else None
     if target is not None and not (_dir(models_dir) / target / "model.joblib").is_file():
-        raise RuntimeError(f"cannot roll back to {target}: its folder is gone")
+        raise RegistryError(f"cannot roll back to {target}: its folder is gone")
     state["history"] = list(state.get("history", [])) + [
         {"at": _now(), "action": "rollback", "version": target, "previous": cur,
          "user": user or os.environ.get("USER", "")}]
